@@ -1,0 +1,49 @@
+# evtools: `make demo` runs the investigation on the committed sample, `make test` runs the test suite.
+# Both create .venv with the machine's python3 if it is missing; nothing else needs to be installed.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.evtools-installed
+DEMO_OUT ?= out/demo
+CONFIG ?= data/sample/evtools.toml
+LARGE ?= benchmarks/data/large
+
+.DEFAULT_GOAL := help
+.PHONY: help install demo test test-fast lint sample sample-large bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { echo "evtools: '$(PYTHON) -m venv' failed; install the venv module (Debian: apt-get install python3-venv)"; exit 2; }
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install evtools with its test tools
+
+demo: $(STAMP) ## run every evtools stage on the committed sample (data/sample)
+	$(BIN)/evtools --no-progress sources --config $(CONFIG) --out $(DEMO_OUT)/sources
+	@echo "demo output: $(DEMO_OUT)"
+
+test: $(STAMP) ## run the whole test suite
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP) ## the tests not marked slow
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: $(STAMP) ## ruff over the code
+	$(BIN)/ruff check src tests benchmarks
+
+sample: $(STAMP) ## regenerate the committed sample (defaults of `evtools sample`)
+	$(BIN)/evtools sample --out data/sample
+
+sample-large: $(STAMP) ## the 50M-row, 365-day, 5,000-company set for benchmarks (outside git)
+	@test -f $(LARGE)/evtools.toml || $(BIN)/evtools sample --out $(LARGE) --rows 50000000 --companies 5000 --days 365 --start 2025-01-01 --seed 11
+
+bench: sample-large ## run the benchmarks on the large set and write benchmarks/RESULTS.md
+	$(BIN)/python benchmarks/run.py --data $(LARGE)
+
+clean: ## remove the venv, caches and demo output
+	rm -rf $(VENV) .pytest_cache .ruff_cache out

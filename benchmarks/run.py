@@ -1,0 +1,112 @@
+"""Run the benchmark cases on a generated data set and write benchmarks/RESULTS.md.
+
+Each case runs in its own child process (so its peak RSS is its own); times are wall-clock seconds and every
+figure is also given as a ratio to the ``groupby`` yardstick measured in the same run.
+
+    python benchmarks/run.py --data benchmarks/data/large [--case NAME ...] [--repeat N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from cases import CASES  # noqa: E402
+
+
+def child(name: str, config: Path) -> None:
+    start = time.perf_counter()
+    extra = CASES[name][1](config)
+    seconds = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"case": name, "seconds": seconds, "peak_rss_mb": peak_mb, "extra": extra}, default=str))
+
+
+def measure(name: str, config: Path, repeat: int) -> dict:
+    runs = []
+    for _ in range(repeat):
+        proc = subprocess.run(
+            [sys.executable, __file__, "--child", name, "--data", str(config.parent)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "EVTOOLS_NO_PROGRESS": "1"},
+        )
+        if proc.returncode != 0:
+            raise SystemExit(f"case {name} failed:\n{proc.stderr[-4000:]}")
+        runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    best = min(runs, key=lambda r: r["seconds"])
+    best["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
+    best["runs"] = [round(r["seconds"], 3) for r in runs]
+    return best
+
+
+def rows_of(config: Path) -> int:
+    meta = json.loads((config.parent / "sample.json").read_text())
+    return int(meta["fact_rows"])
+
+
+def write_results(results: list[dict], config: Path, out: Path) -> None:
+    base = next(r for r in results if r["case"] == "groupby")["seconds"]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"- date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
+        f"- machine: {platform.machine()}, {os.cpu_count()} cores, "
+        f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, Python {platform.python_version()}",
+        f"- data: {config.parent} ({rows_of(config):,} fact_events rows)",
+        "- time: best of the runs, wall-clock; ratio: time / the groupby yardstick's time in this run",
+        "- peak RSS: the case's own process, including the Python interpreter and imports",
+        "",
+        "| case | what | seconds | x groupby | peak RSS MB | figures |",
+        "|---|---|---:|---:|---:|---|",
+    ]
+    for r in results:
+        extra = ", ".join(f"{k}={v}" for k, v in r["extra"].items())
+        lines.append(
+            f"| {r['case']} | {CASES[r['case']][0]} | {r['seconds']:.2f} | {r['seconds'] / base:.2f} | "
+            f"{r['peak_rss_mb']:.0f} | {extra} |"
+        )
+    out.write_text("\n".join(lines) + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--data", type=Path, required=True, help="folder of a generated sample (with evtools.toml)"
+    )
+    parser.add_argument(
+        "--case", action="append", choices=sorted(CASES), help="run only these (groupby always runs)"
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="runs per case; the best time is kept")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
+    args = parser.parse_args()
+    config = args.data / "evtools.toml"
+    if args.child:
+        child(args.child, config)
+        return
+    names = ["groupby"] + [n for n in (args.case or CASES) if n != "groupby"]
+    results = []
+    for name in names:
+        r = measure(name, config, args.repeat)
+        print(f"{name:28s} {r['seconds']:8.2f} s  {r['peak_rss_mb']:7.0f} MB  {r['extra']}", flush=True)
+        results.append(r)
+    write_results(results, config, args.results)
+    print(f"wrote {args.results}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,163 @@
+"""The ``evtools`` command line: one error boundary, exit codes 0 ok, 1 a check failed, 2 bad input, 130 interrupted."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from evtools import output
+from evtools.config import DEFAULT_CONFIG, load_config
+from evtools.errors import EvtoolsError
+from evtools.fsutil import atomic_dir
+
+log = logging.getLogger("evtools")
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, found '{text}'") from e
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"expected a whole number, found '{text}'") from e
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number, found {value}")
+    return value
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"expected a share between 0 and 1, found '{text}'") from e
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a share between 0 and 1, found {value}")
+    return value
+
+
+def _common(p: argparse.ArgumentParser, out: bool = True) -> None:
+    p.add_argument("--config", default=DEFAULT_CONFIG, help="config file (default: ./evtools.toml)")
+    if out:
+        p.add_argument("--out", type=Path, help="folder for the output files (written whole or not at all)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="evtools",
+        description="Measure, explain and fix a slow daily events aggregation whose dashboard disagrees with its source.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
+    parser.add_argument(
+        "--no-progress", action="store_true", help="no progress bars (also EVTOOLS_NO_PROGRESS=1)"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what evtools does")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("sample", help="generate a sample with injected faults and its ground truth")
+    p.add_argument("--out", type=Path, required=True, help="folder to write the sample into")
+    p.add_argument("--rows", type=_positive, default=100_000, help="events to generate (default 100000)")
+    p.add_argument("--companies", type=_positive, default=30, help="companies (default 30)")
+    p.add_argument("--days", type=_positive, default=60, help="days of events (default 60)")
+    p.add_argument("--start", type=_date, default=dt.date(2026, 1, 1), help="first date (default 2026-01-01)")
+    p.add_argument("--seed", type=int, default=7, help="random seed; same seed, same sample (default 7)")
+    for name, default, what in (
+        ("retry-rate", 0.01, "share of rows ingested twice within seconds"),
+        ("replay-rate", 0.01, "share of hourly loads re-ingested whole"),
+        ("correction-rate", 0.005, "share of events appended again with a corrected value"),
+        ("move-share", 0.2, "share of corrections that move the event to an adjacent date"),
+        ("late-rate", 0.03, "share of events arriving days to weeks late"),
+        ("missing-rate", 0.002, "share of events the warehouse never receives"),
+    ):
+        p.add_argument(f"--{name}", type=_share, default=default, help=f"{what} (default {default})")
+    p.add_argument(
+        "--max-lag-days", type=_positive, default=45, help="cap on the late-arrival lag (default 45)"
+    )
+    p.add_argument(
+        "--tz-companies", type=int, default=2, help="companies whose API buckets by local day (default 2)"
+    )
+    p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("sources", help="check the configured sources and summarise them")
+    _common(p)
+    p.set_defaults(func=cmd_sources)
+    return parser
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from evtools.sample import SampleSpec, generate
+
+    spec = SampleSpec(
+        rows=args.rows,
+        companies=args.companies,
+        days=args.days,
+        start=args.start,
+        seed=args.seed,
+        retry_rate=args.retry_rate,
+        replay_rate=args.replay_rate,
+        correction_rate=args.correction_rate,
+        move_share=args.move_share,
+        late_rate=args.late_rate,
+        max_lag_days=args.max_lag_days,
+        missing_rate=args.missing_rate,
+        tz_companies=args.tz_companies,
+    )
+    meta = generate(spec, args.out, progress=args.progress)
+    output.echo(
+        f"wrote {meta['fact_rows']:,} fact_events rows ({meta['retry_rows']:,} retries, {meta['replay_rows']:,} "
+        f"replayed, {meta['correction_rows']:,} corrections) to {args.out}"
+    )
+    output.echo(f"config: {args.out / 'evtools.toml'}")
+    return 0
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    from evtools.sources import open_sources
+    from evtools.summary import describe_sources
+
+    config = load_config(args.config)
+    con = open_sources(config)
+    frame = describe_sources(con, config)
+    output.table(frame, title=f"sources of {config.path}")
+    if args.out:
+        with atomic_dir(args.out) as tmp:
+            (tmp / "sources.json").write_text(frame.to_json(orient="records", date_format="iso", indent=2))
+        output.echo(f"\nwrote {args.out / 'sources.json'}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.progress = not (args.no_progress or os.environ.get("EVTOOLS_NO_PROGRESS") or not sys.stderr.isatty())
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING, format="%(name)s: %(message)s"
+    )
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        output.error("interrupted")
+        return 130
+    except EvtoolsError as e:
+        if args.debug:
+            raise
+        output.error(str(e))
+        return e.exit_code
+    except (OSError, json.JSONDecodeError) as e:
+        if args.debug:
+            raise
+        output.error(str(e))
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,208 @@
+"""Reading and checking ``evtools.toml``.
+
+The file has three tables: ``[sources]`` (where each dataset lies), ``[columns.<source>]`` (canonical name = the
+user's column name; an omitted key means the canonical name) and ``[settings]``. Relative paths are relative to the
+folder holding the config file. Unknown keys and values of the wrong type are errors naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from evtools.errors import ConfigError
+from evtools.schema import REQUIRED_SOURCES, SCHEMA
+
+DEFAULT_CONFIG = "evtools.toml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Tunable thresholds; every field may be set in ``[settings]``."""
+
+    lookback_days: int = 2  # the incremental window the current job re-reads, in days
+    coverage_target: float = 0.999  # share of events a recommended lookback must cover
+    abs_tolerance: float = 0.0  # |delta| at or below this is a match
+    rel_tolerance: float = 0.0  # |delta| / max(|api|, 1) at or below this is a match
+    timezone: str = "UTC"  # the zone the business reads days in
+    timezones: tuple[str, ...] = ()  # further candidate zones for day-boundary analysis
+    dashboard_computed_offset_hours: float | None = (
+        None  # T = date + this, when the dashboard has no computed_at
+    )
+    aggregate_db: str = ".evtools/aggregate.duckdb"  # the materialised aggregate's database file
+    run_log: str = ".evtools/runs.jsonl"  # one JSON line per evtools command
+    max_duplicate_rows: int = 0  # expectation: duplicate rows allowed in a validated batch
+    max_late_share: float = 0.001  # expectation: share of rows arriving after the recommended lookback
+    freshness_hours: float = 36.0  # expectation: the newest ingested_at is at most this old
+    earliest_date: dt.date = dt.date(2000, 1, 1)  # expectation: dates before this are implausible
+    memory_limit: str = "2GB"  # DuckDB memory_limit for evtools queries
+    threads: int = 0  # DuckDB threads; 0 keeps DuckDB's default
+
+
+_SETTING_TYPES: dict[str, tuple[type, ...]] = {
+    "lookback_days": (int,),
+    "coverage_target": (float, int),
+    "abs_tolerance": (float, int),
+    "rel_tolerance": (float, int),
+    "timezone": (str,),
+    "timezones": (list,),
+    "dashboard_computed_offset_hours": (float, int),
+    "aggregate_db": (str,),
+    "run_log": (str,),
+    "max_duplicate_rows": (int,),
+    "max_late_share": (float, int),
+    "freshness_hours": (float, int),
+    "earliest_date": (dt.date,),
+    "memory_limit": (str,),
+    "threads": (int,),
+}
+
+
+@dataclass(frozen=True)
+class Source:
+    """One dataset: ``location`` as written in the config, resolved to ``path`` (and ``table`` for duckdb:)."""
+
+    name: str
+    location: str
+    path: Path
+    table: str | None = None
+    columns: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def is_duckdb(self) -> bool:
+        return self.table is not None
+
+    def column(self, canonical: str) -> str:
+        """The user's name for a canonical column."""
+        return self.columns.get(canonical, canonical)
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    root: Path
+    sources: MappingProxyType
+    settings: Settings
+
+    def source(self, name: str) -> Source:
+        if name not in self.sources:
+            raise ConfigError(f"{self.path}: [sources] has no '{name}'; this command needs it")
+        return self.sources[name]
+
+    def resolve(self, value: str) -> Path:
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else self.root / p
+
+    @property
+    def aggregate_db(self) -> Path:
+        return self.resolve(self.settings.aggregate_db)
+
+    @property
+    def run_log(self) -> Path:
+        return self.resolve(self.settings.run_log)
+
+
+def load_config(path: str | Path = DEFAULT_CONFIG, overrides: dict[str, Any] | None = None) -> Config:
+    """Read, check and resolve a config file; ``overrides`` replace settings (same checks)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file not found; expected an evtools.toml (see --config)")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}") from e
+    return parse_config(raw, path, overrides)
+
+
+def parse_config(raw: dict[str, Any], path: Path, overrides: dict[str, Any] | None = None) -> Config:
+    path = Path(path).resolve()
+    _reject_unknown(path, "", raw, {"sources", "columns", "settings"})
+    sources_raw = _table(path, raw, "sources")
+    columns_raw = _table(path, raw, "columns")
+    _reject_unknown(path, "sources.", sources_raw, set(SCHEMA))
+    _reject_unknown(path, "columns.", columns_raw, set(SCHEMA))
+    for name in REQUIRED_SOURCES:
+        if name not in sources_raw:
+            raise ConfigError(f"{path}: [sources] lacks '{name}'; expected a path, glob or duckdb:FILE:TABLE")
+    sources = {}
+    for name, location in sources_raw.items():
+        if not isinstance(location, str) or not location:
+            raise ConfigError(f"{path}: sources.{name}: expected a path string, found {_kind(location)}")
+        mapping = _table(path, columns_raw, name, prefix="columns.")
+        _reject_unknown(path, f"columns.{name}.", mapping, {c.name for c in SCHEMA[name]})
+        for canonical, user in mapping.items():
+            if not isinstance(user, str) or not user:
+                raise ConfigError(
+                    f"{path}: columns.{name}.{canonical}: expected a column name string, found {_kind(user)}"
+                )
+        sources[name] = _source(path, name, location, mapping)
+    settings_raw = dict(_table(path, raw, "settings"))
+    settings_raw.update(overrides or {})
+    return Config(path, path.parent, MappingProxyType(sources), _settings(path, settings_raw))
+
+
+def _source(path: Path, name: str, location: str, mapping: dict[str, str]) -> Source:
+    table = None
+    where = location
+    if location.startswith("duckdb:"):
+        where, sep, table = location[len("duckdb:") :].rpartition(":")
+        if not sep or not where or not table:
+            raise ConfigError(f"{path}: sources.{name}: expected duckdb:FILE:TABLE, found '{location}'")
+    p = Path(where).expanduser()
+    resolved = p if p.is_absolute() else path.parent / p
+    return Source(name, location, resolved, table, MappingProxyType(dict(mapping)))
+
+
+def _settings(path: Path, raw: dict[str, Any]) -> Settings:
+    known = {f.name for f in fields(Settings)}
+    _reject_unknown(path, "settings.", raw, known)
+    values = {}
+    for key, value in raw.items():
+        types = _SETTING_TYPES[key]
+        if value is None and key == "dashboard_computed_offset_hours":
+            continue
+        if isinstance(value, bool) or not isinstance(value, types):
+            want = " or ".join(t.__name__ for t in types)
+            raise ConfigError(f"{path}: settings.{key}: expected {want}, found {_kind(value)} {value!r}")
+        if key == "timezones":
+            if not all(isinstance(z, str) for z in value):
+                raise ConfigError(
+                    f"{path}: settings.timezones: expected a list of zone names, found {value!r}"
+                )
+            value = tuple(value)
+        elif float in types:
+            value = float(value)
+        values[key] = value
+    settings = Settings(**values)
+    if not 0 < settings.coverage_target <= 1:
+        raise ConfigError(
+            f"{path}: settings.coverage_target: expected a share in (0, 1], found {settings.coverage_target}"
+        )
+    if settings.lookback_days < 0:
+        raise ConfigError(f"{path}: settings.lookback_days: expected >= 0, found {settings.lookback_days}")
+    return settings
+
+
+def _table(path: Path, raw: dict, key: str, prefix: str = "") -> dict:
+    value = raw.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: [{prefix}{key}]: expected a table, found {_kind(value)}")
+    return value
+
+
+def _reject_unknown(path: Path, prefix: str, raw: dict, known: set[str]) -> None:
+    for key in raw:
+        if key not in known:
+            raise ConfigError(
+                f"{path}: unknown key '{prefix}{key}'; expected one of: {', '.join(sorted(known))}"
+            )
+
+
+def _kind(value: Any) -> str:
+    return {dict: "a table", list: "a list", str: "a string", bool: "a boolean"}.get(
+        type(value), type(value).__name__
+    )

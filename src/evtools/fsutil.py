@@ -1,0 +1,36 @@
+"""Writing outputs whole or not at all."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def atomic_dir(out: Path) -> Iterator[Path]:
+    """Yield a fresh temporary folder beside ``out``; on success each of its entries replaces its namesake in ``out``.
+
+    Entries are replaced whole (a sub-folder is swapped, not merged). On any exception the temporary folder is removed
+    and ``out`` is left exactly as it was.
+    """
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    out.mkdir(parents=True, exist_ok=True)
+    for item in sorted(tmp.iterdir()):
+        target = out / item.name
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        elif item.is_dir() and target.exists():
+            target.unlink()
+        os.replace(item, target)
+    shutil.rmtree(tmp, ignore_errors=True)

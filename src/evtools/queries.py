@@ -1,0 +1,48 @@
+"""The package's SQL: one ``.sql`` file per purpose under ``evtools/sql``, in DuckDB's dialect.
+
+Values always travel as bound parameters (``$name``); identifiers from the config go through ``quote_ident``.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+
+@cache
+def load_sql(name: str) -> str:
+    """The text of ``sql/<name>.sql``."""
+    return resources.files("evtools").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
+
+
+def sql_names() -> list[str]:
+    """Every query the package ships, by name."""
+    folder = resources.files("evtools").joinpath("sql")
+    return sorted(p.name[:-4] for p in folder.iterdir() if p.name.endswith(".sql"))
+
+
+def quote_ident(name: str) -> str:
+    """Quote an identifier for DuckDB: wrap in double quotes, double any inner double quote."""
+    if not isinstance(name, str) or not name or "\x00" in name:
+        raise ValueError(f"not a usable identifier: {name!r}")
+    return '"' + name.replace('"', '""') + '"'
+
+
+def run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+    """Run a named query with bound parameters; the (small) result as a DataFrame."""
+    return con.execute(load_sql(name), params or {}).df()
+
+
+def execute(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None) -> None:
+    """Run a named statement (DDL, INSERT, ...) with bound parameters."""
+    con.execute(load_sql(name), params or {})
+
+
+def fetch_row(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None) -> tuple:
+    """The first row of a query, with the result drained so the connection is free again."""
+    rows = con.execute(sql, params or {}).fetchall()
+    return rows[0] if rows else ()

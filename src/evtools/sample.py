@@ -1,0 +1,465 @@
+"""A generator of realistic faulty event data whose faults are known exactly.
+
+It simulates an ingestion timeline, vectorised in numpy:
+
+- each event (event_id, company_id, event_ts, events) arrives ``lag`` after it happened: most within hours, a share
+  ``late_rate`` with a heavy-tailed lag of days to weeks (capped at ``max_lag_days``);
+- rows are ingested in hourly loads (``load_id``);
+- ``retry_rate`` of rows are ingested twice, 1-30 s apart, in the same load (retry duplicates);
+- ``replay_rate`` of loads are re-ingested whole 1-74 h later under a new load_id (batch replays);
+- ``correction_rate`` of events get a new version with another ``events`` value, appended later (after any replay
+  of the original's load); ``move_share`` of those also move the event to the next or previous day;
+- ``missing_rate`` of events never reach the warehouse (they are in the API only), and events that would arrive
+  after the snapshot are pending (API only as well);
+- ``tz_companies`` companies have an API that buckets days by the company's local zone; ``fact_events.date`` is
+  always the UTC date of ``event_ts``.
+
+The legacy dashboard job ran every day at 02:00 UTC and recomputed the last 2 complete dates as a naive SUM over
+what had been ingested, so date ``d`` was last computed at ``d + 2 days 02:00``. The snapshot is the last run.
+
+Outputs in ``out``: ``fact_events/`` (parquet, one file per ingestion day, rows in ingestion order), ``api_daily.csv``,
+``dashboard.parquet``, ``evtools.toml``, ``ground_truth.parquet`` (per company/date, the injected amounts by fault
+kind, see ``TRUTH_COLUMNS``) and ``ground_truth_loads.parquet`` (the replayed loads).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+from tqdm.auto import tqdm
+
+from evtools.errors import EvtoolsError
+from evtools.fsutil import atomic_dir
+from evtools.queries import fetch_row
+
+log = logging.getLogger(__name__)
+
+DAY = 86_400
+HOUR = 3_600
+KIND_ORIGINAL, KIND_CORRECTION, KIND_RETRY, KIND_REPLAY = 0, 1, 2, 3
+TZ_ZONES = ("America/New_York", "Asia/Tokyo", "Europe/Berlin", "Australia/Sydney")
+
+TRUTH_COLUMNS = {
+    "rows": "rows in fact_events",
+    "retry_rows": "retry copies (same event_id and events, seconds apart)",
+    "retry_excess": "events the retry copies add",
+    "replay_rows": "copies from replayed loads",
+    "replay_excess": "events the replay copies add",
+    "duplicate_rows": "retry_rows + replay_rows",
+    "duplicate_excess": "retry_excess + replay_excess",
+    "superseded_versions": "corrected events whose superseded version lies on this key",
+    "correction_excess": "events of those superseded versions",
+    "late_rows": "rows ingested after the dashboard computed this key (date + 2 days 02:00)",
+    "late_events": "events of those rows",
+    "missing_rows": "events never ingested (API only)",
+    "missing_events": "their events",
+    "pending_rows": "events that arrive after the snapshot (API only)",
+    "pending_events": "their events",
+    "true_events": "final events of every event whose final version's UTC date is this key",
+    "api_events": "what the API reports for this key (local-day bucketing for tz companies)",
+    "dashboard_events": "what the legacy job computed for this key",
+    "dup_asof": "duplicate excess among rows ingested by the dashboard's computation",
+    "correction_asof": "superseded events on this key whose correction was ingested by then",
+    "late_component": "latest versions as of the computation minus latest versions now",
+    "residual_component": "latest versions now minus the API",
+    "tz_shift": "api_events minus true_events (day-boundary bucketing)",
+}
+
+
+@dataclass(frozen=True)
+class SampleSpec:
+    rows: int = 100_000  # events generated; fact_events holds about rows * (1 + fault rates)
+    companies: int = 30
+    days: int = 60
+    start: dt.date = dt.date(2026, 1, 1)
+    seed: int = 7
+    retry_rate: float = 0.01
+    replay_rate: float = 0.01
+    correction_rate: float = 0.005
+    move_share: float = 0.2
+    late_rate: float = 0.03
+    max_lag_days: int = 45
+    missing_rate: float = 0.002
+    tz_companies: int = 2
+
+    def check(self) -> None:
+        for name in ("rows", "companies", "days"):
+            if getattr(self, name) < 1:
+                raise EvtoolsError(
+                    f"sample --{name}: expected a positive integer, found {getattr(self, name)}"
+                )
+        for name in (
+            "retry_rate",
+            "replay_rate",
+            "correction_rate",
+            "move_share",
+            "late_rate",
+            "missing_rate",
+        ):
+            value = getattr(self, name)
+            if not 0 <= value <= 1:
+                raise EvtoolsError(
+                    f"sample --{name.replace('_', '-')}: expected a share in [0, 1], found {value}"
+                )
+        if not 0 <= self.tz_companies <= min(self.companies, len(TZ_ZONES)):
+            raise EvtoolsError(
+                f"sample --tz-companies: expected 0..{min(self.companies, len(TZ_ZONES))}, found {self.tz_companies}"
+            )
+
+    @property
+    def start_day(self) -> int:
+        return (self.start - dt.date(1970, 1, 1)).days
+
+    @property
+    def snapshot(self) -> int:
+        """Epoch seconds of the last dashboard run: (last date + 2 days) 02:00 UTC."""
+        return (self.start_day + self.days + 1) * DAY + 2 * HOUR
+
+
+def generate(spec: SampleSpec, out: Path, progress: bool = True) -> dict:
+    """Generate a sample into ``out`` (written whole or not at all); return its metadata."""
+    spec.check()
+    steps = tqdm(total=6, desc="sample", disable=not progress, unit="step")
+    rng = np.random.default_rng(spec.seed)
+    events, tz = _events(spec, rng)
+    steps.update()
+    rows, replays = _rows(spec, rng, events)
+    steps.update()
+    with atomic_dir(Path(out)) as tmp:
+        con = duckdb.connect()
+        con.execute("SET TimeZone = 'UTC'")
+        con.register("ev", pa.table(events))
+        con.register("r", pa.table(rows))
+        con.register("tzc", pa.table({"company_id": tz[0], "zone": tz[1]}))
+        _write_fact_events(con, tmp / "fact_events", spec)
+        steps.update()
+        _write_api_and_dashboard(con, tmp, spec)
+        steps.update()
+        _write_truth(con, tmp, spec, replays)
+        steps.update()
+        meta = _write_meta(con, tmp, spec, tz)
+        con.close()
+        steps.update()
+    steps.close()
+    return meta
+
+
+def _events(spec: SampleSpec, rng: np.random.Generator) -> tuple[dict, tuple]:
+    """One row per logical event, with its arrival, fate (0 present, 1 missing, 2 pending) and any correction."""
+    n = spec.rows
+    weights = 1.0 / np.arange(1, spec.companies + 1) ** 0.8
+    company = rng.choice(spec.companies, size=n, p=weights / weights.sum()).astype(np.int64) + 1001
+    day = rng.integers(0, spec.days, size=n)
+    ts = (spec.start_day + day) * DAY + rng.integers(0, DAY, size=n)
+    value = rng.geometric(0.2, size=n).astype(np.int64)
+    late = rng.random(n) < spec.late_rate
+    lag_days = np.minimum(1.0 + rng.pareto(1.2, size=n) * 3.0, spec.max_lag_days)
+    lag = np.where(late, lag_days * DAY, np.minimum(rng.exponential(3 * HOUR, size=n), 20 * HOUR))
+    arrive = ts + lag.astype(np.int64)
+    # tz companies: mid-sized ones, so their days have enough events to show the shift
+    tz_ids = (np.arange(spec.tz_companies) * 3 + 2).clip(max=spec.companies - 1) + 1001
+    tz_ids = np.unique(tz_ids)
+    tz_zones = np.array(TZ_ZONES[: len(tz_ids)])
+    fate = np.where(arrive > spec.snapshot, 2, 0)
+    missing = (rng.random(n) < spec.missing_rate) & ~np.isin(company, tz_ids)
+    fate = np.where(missing & (fate == 0), 1, fate)
+    events = {
+        "event_id": np.arange(1, n + 1, dtype=np.int64) * 7 + 100_000_000,
+        "company_id": company,
+        "ts": ts,
+        "value": value,
+        "arrive": arrive,
+        "fate": fate.astype(np.int8),
+    }
+    return events, (tz_ids, tz_zones)
+
+
+def _rows(spec: SampleSpec, rng: np.random.Generator, ev: dict) -> tuple[dict, dict]:
+    """Every row fact_events receives, labelled with its kind; corrections are written back into ``ev``."""
+    n = len(ev["event_id"])
+    present = ev["fate"] == 0
+    hour = ev["arrive"] // HOUR
+    # replays: choose loads (hours holding present rows), each re-ingested once 1-74 h after it closed
+    hours = np.unique(hour[present])
+    chosen = hours[rng.random(hours.size) < spec.replay_rate]
+    replay_at = (chosen + 2) * HOUR + rng.integers(0, 72 * HOUR, size=chosen.size)
+    keep = replay_at <= spec.snapshot - 600
+    chosen, replay_at = chosen[keep], replay_at[keep]
+    replay_at = replay_at + np.arange(chosen.size)  # distinct replay times, so distinct loads
+
+    def replay_time(h: np.ndarray) -> np.ndarray:
+        """When the load of hour ``h`` was replayed, or -1."""
+        if chosen.size == 0:
+            return np.full(h.shape, -1, dtype=np.int64)
+        idx = np.minimum(np.searchsorted(chosen, h), chosen.size - 1)
+        return np.where(chosen[idx] == h, replay_at[idx], -1)
+
+    # corrections: appended after the original and after any replay of the original's load
+    corrected = present & (rng.random(n) < spec.correction_rate)
+    after = np.maximum(ev["arrive"], replay_time(hour))
+    corr_at = after + HOUR + rng.exponential(2 * DAY, size=n).astype(np.int64)
+    corrected &= corr_at <= spec.snapshot - 600
+    delta = rng.choice(np.array([-3, -2, -1, 1, 2, 3, 4, 5]), size=n)
+    corr_value = np.maximum(ev["value"] + delta, 0)
+    day = ev["ts"] // DAY - spec.start_day
+    shift = np.where(rng.random(n) < 0.5, -1, 1)
+    shift = np.where(day == 0, 1, np.where(day == spec.days - 1, -1, shift))
+    if spec.days == 1:
+        shift = np.zeros(n, dtype=np.int64)
+    moved = corrected & (rng.random(n) < spec.move_share) & (shift != 0)
+    corr_ts = ev["ts"] + np.where(moved, shift * DAY, 0)
+    ev.update(
+        corrected=corrected,
+        corr_at=np.where(corrected, corr_at, 0),
+        corr_value=np.where(corrected, corr_value, 0),
+        corr_ts=np.where(corrected, corr_ts, 0),
+    )
+    orig = np.flatnonzero(present)
+    corr = np.flatnonzero(corrected)
+    primary = {
+        "event_id": np.concatenate([ev["event_id"][orig], ev["event_id"][corr]]),
+        "company_id": np.concatenate([ev["company_id"][orig], ev["company_id"][corr]]),
+        "ts": np.concatenate([ev["ts"][orig], corr_ts[corr]]),
+        "events": np.concatenate([ev["value"][orig], corr_value[corr]]),
+        "ingested": np.concatenate([ev["arrive"][orig], corr_at[corr]]),
+        "kind": np.concatenate([np.full(orig.size, KIND_ORIGINAL), np.full(corr.size, KIND_CORRECTION)]),
+    }
+    primary["load_start"] = primary["ingested"] // HOUR * HOUR
+    primary["stream"] = np.zeros(primary["ingested"].size, dtype=np.int64)
+    # replay copies of every primary row in a replayed load
+    r_at = replay_time(primary["ingested"] // HOUR)
+    rep = np.flatnonzero(r_at >= 0)
+    replay = {k: v[rep] for k, v in primary.items()}
+    replay["ingested"] = r_at[rep] + rng.integers(0, 600, size=rep.size)
+    replay["load_start"] = r_at[rep]
+    replay["stream"] = np.ones(rep.size, dtype=np.int64)
+    replay["kind"] = np.full(rep.size, KIND_REPLAY)
+    # retry copies: seconds after their primary, in the same load
+    ret = np.flatnonzero(rng.random(primary["ingested"].size) < spec.retry_rate)
+    retry = {k: v[ret] for k, v in primary.items()}
+    retry["ingested"] = retry["ingested"] + rng.integers(1, 31, size=ret.size)
+    retry["kind"] = np.full(ret.size, KIND_RETRY)
+    keep = retry["ingested"] <= spec.snapshot
+    retry = {k: v[keep] for k, v in retry.items()}
+    rows = {k: np.concatenate([primary[k], replay[k], retry[k]]) for k in primary}
+    # load ids: 1, 2, ... in order of the loads' start, a replay after a regular load starting the same second
+    key = rows["load_start"] * 2 + rows["stream"]
+    uniq, inverse = np.unique(key, return_inverse=True)
+    rows["load_id"] = inverse.astype(np.int64) + 1
+    replays = {"hours": chosen, "at": replay_at, "load_ids": np.searchsorted(uniq, replay_at * 2 + 1) + 1}
+    log.debug("replayed loads: %d", chosen.size)
+    order = np.lexsort((rows["kind"], rows["event_id"], rows["ingested"]))
+    return {k: v[order] for k, v in rows.items()}, replays
+
+
+def _write_fact_events(con: duckdb.DuckDBPyConnection, folder: Path, spec: SampleSpec) -> None:
+    """One parquet file per ingestion day, rows in ingestion order (the unoptimised 'before' layout)."""
+    folder.mkdir(parents=True)
+    days = con.execute("SELECT DISTINCT ingested // 86400 AS d FROM r ORDER BY d").fetchall()
+    for (d,) in days:
+        name = (dt.date(1970, 1, 1) + dt.timedelta(days=int(d))).isoformat()
+        con.execute(
+            """
+            COPY (
+                SELECT event_id, company_id, CAST(to_timestamp(ts) AS DATE) AS date,
+                       to_timestamp(ts) AS event_ts, events,
+                       CAST(to_timestamp(ingested) AS TIMESTAMP) AS ingested_at, load_id
+                FROM r WHERE ingested // 86400 = $d ORDER BY ingested, event_id, kind
+            ) TO $p (FORMAT parquet, ROW_GROUP_SIZE 122880)
+            """,
+            {"d": d, "p": str(folder / f"ingested_{name}.parquet")},
+        )
+
+
+def _write_api_and_dashboard(con: duckdb.DuckDBPyConnection, tmp: Path, spec: SampleSpec) -> None:
+    con.execute(
+        """
+        CREATE TABLE api AS
+        WITH final AS (
+            SELECT company_id,
+                   CASE WHEN corrected THEN corr_ts ELSE ts END AS fts,
+                   CASE WHEN corrected THEN corr_value ELSE value END AS v
+            FROM ev
+        )
+        SELECT f.company_id,
+               CAST(CASE WHEN z.zone IS NULL THEN to_timestamp(fts)
+                         ELSE timezone(z.zone, to_timestamp(fts)) END AS DATE) AS date,
+               SUM(v)::BIGINT AS events
+        FROM final f LEFT JOIN tzc z USING (company_id)
+        GROUP BY ALL
+        """
+    )
+    con.execute(
+        "COPY (SELECT company_id, date, events, to_timestamp($s) AS fetched_at FROM api ORDER BY ALL) TO $p "
+        "(HEADER, DELIMITER ',')",
+        {"s": spec.snapshot, "p": str(tmp / "api_daily.csv")},
+    )
+    con.execute(
+        """
+        CREATE TABLE dash AS
+        SELECT company_id, CAST(to_timestamp(ts) AS DATE) AS date, SUM(events)::BIGINT AS events,
+               CAST(to_timestamp((ts // 86400 + 2) * 86400 + 7200) AS TIMESTAMP) AS computed_at
+        FROM r
+        WHERE ingested <= (ts // 86400 + 2) * 86400 + 7200
+        GROUP BY ALL
+        """
+    )
+    con.execute(
+        "COPY (SELECT * FROM dash ORDER BY ALL) TO $p (FORMAT parquet)", {"p": str(tmp / "dashboard.parquet")}
+    )
+
+
+_TRUTH_SQL = """
+WITH rk AS (
+    SELECT company_id, ts // 86400 AS d, events, ingested, kind,
+           ingested > (ts // 86400 + 2) * 86400 + 7200 AS late,
+           ingested <= (ts // 86400 + 2) * 86400 + 7200 AS by_t
+    FROM r
+),
+by_rows AS (
+    SELECT company_id, d,
+        count(*) AS rows,
+        count(*) FILTER (WHERE kind = 2) AS retry_rows,
+        coalesce(sum(events) FILTER (WHERE kind = 2), 0) AS retry_excess,
+        count(*) FILTER (WHERE kind = 3) AS replay_rows,
+        coalesce(sum(events) FILTER (WHERE kind = 3), 0) AS replay_excess,
+        count(*) FILTER (WHERE late) AS late_rows,
+        coalesce(sum(events) FILTER (WHERE late), 0) AS late_events,
+        coalesce(sum(events) FILTER (WHERE kind IN (2, 3) AND by_t), 0) AS dup_asof
+    FROM rk GROUP BY ALL
+),
+e AS (
+    SELECT *, ts // 86400 AS d1, corr_ts // 86400 AS d2,
+           (ts // 86400 + 2) * 86400 + 7200 AS t1, (corr_ts // 86400 + 2) * 86400 + 7200 AS t2,
+           CASE WHEN corrected THEN corr_ts // 86400 ELSE ts // 86400 END AS dfinal,
+           CASE WHEN corrected THEN corr_value ELSE value END AS vfinal
+    FROM ev
+),
+contrib AS (  -- one row per (event, key) it touches: superseded, as-of and now contributions
+    SELECT company_id, d1 AS d,
+        (fate = 0 AND corrected)::INT AS superseded, CASE WHEN fate = 0 AND corrected THEN value ELSE 0 END AS sup_ev,
+        CASE WHEN fate = 0 AND corrected AND corr_at <= t1 THEN value ELSE 0 END AS corr_asof,
+        CASE WHEN fate <> 0 OR arrive > t1 THEN 0
+             WHEN corrected AND corr_at <= t1 THEN (CASE WHEN d2 = d1 THEN corr_value ELSE 0 END)
+             ELSE value END AS asof_latest,
+        CASE WHEN fate = 0 AND dfinal = d1 THEN vfinal ELSE 0 END AS now_latest,
+        (fate = 1)::INT AS missing_rows, CASE WHEN fate = 1 THEN value ELSE 0 END AS missing_events,
+        (fate = 2)::INT AS pending_rows, CASE WHEN fate = 2 THEN value ELSE 0 END AS pending_events,
+        CASE WHEN dfinal = d1 THEN vfinal ELSE 0 END AS true_events
+    FROM e
+    UNION ALL
+    SELECT company_id, d2, 0, 0, 0,
+        CASE WHEN corr_at <= t2 THEN corr_value ELSE 0 END, corr_value, 0, 0, 0, 0, corr_value
+    FROM e WHERE corrected AND d2 <> d1
+),
+by_events AS (
+    SELECT company_id, d,
+        sum(superseded) AS superseded_versions, sum(sup_ev) AS correction_excess, sum(corr_asof) AS correction_asof,
+        sum(asof_latest) - sum(now_latest) AS late_component,
+        sum(missing_rows) AS missing_rows, sum(missing_events) AS missing_events,
+        sum(pending_rows) AS pending_rows, sum(pending_events) AS pending_events,
+        sum(true_events) AS true_events
+    FROM contrib GROUP BY ALL
+),
+k AS (
+    SELECT company_id, CAST(to_timestamp(d * 86400) AS DATE) AS date, * EXCLUDE (company_id, d) FROM by_events
+)
+SELECT company_id, date,
+    coalesce(rows, 0) AS rows,
+    coalesce(retry_rows, 0) AS retry_rows, coalesce(retry_excess, 0) AS retry_excess,
+    coalesce(replay_rows, 0) AS replay_rows, coalesce(replay_excess, 0) AS replay_excess,
+    coalesce(retry_rows, 0) + coalesce(replay_rows, 0) AS duplicate_rows,
+    coalesce(retry_excess, 0) + coalesce(replay_excess, 0) AS duplicate_excess,
+    coalesce(superseded_versions, 0) AS superseded_versions, coalesce(correction_excess, 0) AS correction_excess,
+    coalesce(late_rows, 0) AS late_rows, coalesce(late_events, 0) AS late_events,
+    coalesce(missing_rows, 0) AS missing_rows, coalesce(missing_events, 0) AS missing_events,
+    coalesce(pending_rows, 0) AS pending_rows, coalesce(pending_events, 0) AS pending_events,
+    coalesce(true_events, 0) AS true_events,
+    coalesce(api.events, 0) AS api_events,
+    coalesce(dash.events, 0) AS dashboard_events,
+    coalesce(dup_asof, 0) AS dup_asof,
+    coalesce(correction_asof, 0) AS correction_asof,
+    coalesce(late_component, 0) AS late_component,
+    coalesce(true_events, 0) - coalesce(missing_events, 0) - coalesce(pending_events, 0)
+        - coalesce(api.events, 0) AS residual_component,
+    coalesce(api.events, 0) - coalesce(true_events, 0) AS tz_shift
+FROM k
+FULL JOIN (SELECT company_id, CAST(to_timestamp(d * 86400) AS DATE) AS date, * EXCLUDE (company_id, d)
+           FROM by_rows) br USING (company_id, date)
+FULL JOIN api USING (company_id, date)
+FULL JOIN dash USING (company_id, date)
+ORDER BY company_id, date
+"""
+
+
+def _write_truth(con: duckdb.DuckDBPyConnection, tmp: Path, spec: SampleSpec, replays: dict) -> None:
+    con.execute(
+        "COPY (SELECT company_id, date, COLUMNS(* EXCLUDE (company_id, date))::BIGINT FROM ("
+        + _TRUTH_SQL
+        + ")) "
+        "TO $p (FORMAT parquet)",
+        {"p": str(tmp / "ground_truth.parquet")},
+    )
+    con.register("rp", pa.table({"load_id": replays["load_ids"], "source_hour": replays["hours"]}))
+    con.execute(
+        """
+        COPY (
+            SELECT rp.load_id,
+                   (SELECT min(load_id) FROM r WHERE r.stream = 0 AND r.load_start = rp.source_hour * 3600)
+                       AS source_load_id,
+                   count(r.load_id) AS rows, coalesce(sum(r.events), 0)::BIGINT AS events
+            FROM rp LEFT JOIN r USING (load_id)
+            GROUP BY ALL HAVING count(r.load_id) > 0 ORDER BY rp.load_id
+        ) TO $p (FORMAT parquet)
+        """,
+        {"p": str(tmp / "ground_truth_loads.parquet")},
+    )
+
+
+def _write_meta(con: duckdb.DuckDBPyConnection, tmp: Path, spec: SampleSpec, tz: tuple) -> dict:
+    counts = dict(
+        zip(
+            ("fact_rows", "retry_rows", "replay_rows", "correction_rows"),
+            fetch_row(
+                con,
+                "SELECT count(*), count(*) FILTER (WHERE kind = 2), count(*) FILTER (WHERE kind = 3), "
+                "count(*) FILTER (WHERE kind = 1) FROM r",
+            ),
+            strict=True,
+        )
+    )
+    snapshot = dt.datetime.fromtimestamp(spec.snapshot, dt.UTC).replace(tzinfo=None)
+    zones = {int(c): str(z) for c, z in zip(*tz, strict=True)}
+    meta = {
+        "spec": {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in asdict(spec).items()},
+        "snapshot": snapshot.isoformat(),
+        "tz_companies": zones,
+        **counts,
+    }
+    (tmp / "sample.json").write_text(json.dumps(meta, indent=2) + "\n")
+    zones_toml = ", ".join(f'"{z}"' for z in sorted(set(zones.values())))
+    (tmp / "evtools.toml").write_text(
+        "# evtools config for a generated sample (evtools sample). Paths are relative to this file.\n"
+        "[sources]\n"
+        'fact_events = "fact_events/*.parquet"\n'
+        'api_daily = "api_daily.csv"\n'
+        'dashboard = "dashboard.parquet"\n'
+        "\n"
+        "# The sample uses the canonical column names; map your own like this:\n"
+        "# [columns.fact_events]\n"
+        '# event_id = "record_uid"\n'
+        '# company_id = "account_id"\n'
+        "\n"
+        "[settings]\n"
+        "lookback_days = 2\n"
+        f"timezones = [{zones_toml}]\n"
+        f"earliest_date = {spec.start.isoformat()}\n"
+    )
+    return meta

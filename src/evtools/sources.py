@@ -1,0 +1,220 @@
+"""Sources become DuckDB views with canonical names.
+
+``open_sources`` reads each configured dataset where it lies (parquet, csv or json lines: a file, a glob or a
+hive-partitioned folder; or a table in a DuckDB file given as ``duckdb:FILE:TABLE``), then defines a view named after
+the source (``fact_events``, ``api_daily``, ``dashboard``) that renames and normalises the user's columns to the
+canonical schema (see ``evtools.schema``). Nothing is loaded into memory; every later query reads the files in place.
+"""
+
+from __future__ import annotations
+
+import glob as globmod
+import logging
+from pathlib import Path
+
+import duckdb
+import sqlglot
+from sqlglot import exp
+
+from evtools.config import Config, Source
+from evtools.errors import DataError
+from evtools.queries import fetch_row, quote_ident
+from evtools.schema import SCHEMA, Column
+
+log = logging.getLogger(__name__)
+
+FORMATS = {
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".json": "json",
+    ".jsonl": "json",
+    ".ndjson": "json",
+}
+_INTEGER = {
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+}
+_TIMESTAMP = {"TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "DATETIME"}
+_ZONED = {"TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"}
+
+
+def connect(config: Config | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection with the config's memory and thread limits."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    if config is not None:
+        con.execute("SET memory_limit = $v", {"v": config.settings.memory_limit})
+        if config.settings.threads:
+            con.execute("SET threads = $v", {"v": config.settings.threads})
+    return con
+
+
+def open_sources(
+    config: Config,
+    con: duckdb.DuckDBPyConnection | None = None,
+    names: tuple[str, ...] | None = None,
+    check: bool = True,
+) -> duckdb.DuckDBPyConnection:
+    """Register the configured sources (or ``names`` of them) as canonical views on ``con``.
+
+    With ``check``, each view is scanned once for null keys (one aggregate per source).
+    """
+    con = con or connect(config)
+    for name in names or tuple(config.sources):
+        source = config.source(name)
+        register(con, source)
+        if check:
+            check_nulls(con, source)
+    return con
+
+
+def register(con: duckdb.DuckDBPyConnection, source: Source) -> dict[str, str]:
+    """Define the raw view ``_src_<name>`` and the canonical view ``<name>``; return the raw column types."""
+    raw = f"_src_{source.name}"
+    _raw_relation(con, source, raw)
+    types = {row[0]: row[1] for row in con.execute(f"DESCRIBE {quote_ident(raw)}").fetchall()}
+    select = [
+        exp.alias_(_expression(source, col, types), col.name, quoted=True)
+        for col in SCHEMA[source.name]
+        if col.required or source.column(col.name) in types
+    ]
+    query = sqlglot.select(*select).from_(exp.to_identifier(raw, quoted=True))
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {quote_ident(source.name)} AS {query.sql(dialect='duckdb')}")
+    log.debug("registered %s from %s", source.name, source.location)
+    return types
+
+
+def available_columns(con: duckdb.DuckDBPyConnection, name: str) -> set[str]:
+    """Canonical columns the view ``name`` exposes (optional ones only where the source has them)."""
+    return {row[0] for row in con.execute(f"DESCRIBE {quote_ident(name)}").fetchall()}
+
+
+def check_nulls(con: duckdb.DuckDBPyConnection, source: Source) -> None:
+    """Raise DataError naming the column when a key column holds nulls."""
+    keys = [c.name for c in SCHEMA[source.name] if c.key]
+    counts = ", ".join(f"count(*) FILTER (WHERE {quote_ident(k)} IS NULL)" for k in keys)
+    row = fetch_row(con, f"SELECT {counts} FROM {quote_ident(source.name)}")
+    for key, n in zip(keys, row, strict=True):
+        if n:
+            raise DataError(
+                f"{source.location}: column '{source.column(key)}' ({source.name}.{key}) has {n} null values; "
+                "expected none"
+            )
+
+
+def _raw_relation(con: duckdb.DuckDBPyConnection, source: Source, name: str) -> None:
+    if source.is_duckdb:
+        _attach(con, source, name)
+        return
+    files, fmt, hive = _files(source)
+    try:
+        if fmt == "parquet":
+            rel = con.read_parquet(files, hive_partitioning=hive, union_by_name=hive)
+        elif fmt == "csv":
+            rel = con.read_csv(files)
+        else:
+            rel = con.read_json(files, format="newline_delimited")
+        rel.create_view(name, replace=True)
+    except duckdb.Error as e:
+        raise DataError(f"{source.location}: cannot read as {fmt}: {_first_line(e)}") from e
+
+
+def _attach(con: duckdb.DuckDBPyConnection, source: Source, name: str) -> None:
+    if not source.path.is_file():
+        raise DataError(f"{source.location}: DuckDB file not found: {source.path}")
+    alias = f"_db_{source.name}"
+    con.execute(f"DETACH DATABASE IF EXISTS {quote_ident(alias)}")
+    try:
+        con.execute(f"ATTACH $path AS {quote_ident(alias)} (READ_ONLY)", {"path": str(source.path)})
+    except duckdb.Error as e:
+        raise DataError(f"{source.location}: cannot open as a DuckDB database: {_first_line(e)}") from e
+    parts = [quote_ident(alias), *(quote_ident(p) for p in source.table.split("."))]
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {quote_ident(name)} AS SELECT * FROM {'.'.join(parts)}")
+    except duckdb.Error as e:
+        raise DataError(f"{source.location}: table '{source.table}' not found in {source.path}") from e
+
+
+def _files(source: Source) -> tuple[list[str], str, bool]:
+    """The files a location names, their format, and whether it is a hive-partitioned folder."""
+    path, hive = source.path, False
+    if path.is_dir():
+        found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in FORMATS)
+        hive = True
+    elif any(ch in str(path) for ch in "*?["):
+        found = sorted(Path(p) for p in globmod.glob(str(path), recursive=True) if Path(p).is_file())
+    elif path.is_file():
+        found = [path]
+    else:
+        raise DataError(f"{source.location}: file not found (looked for {path})")
+    if not found:
+        raise DataError(f"{source.location}: no data file matches (looked for {path})")
+    fmts = {_format(source, p) for p in found}
+    if len(fmts) > 1:
+        raise DataError(f"{source.location}: expected one file format, found {', '.join(sorted(fmts))}")
+    return [str(p) for p in found], fmts.pop(), hive
+
+
+def _format(source: Source, path: Path) -> str:
+    suffixes = [s.lower() for s in path.suffixes if s.lower() != ".gz"]
+    if suffixes and suffixes[-1] in FORMATS:
+        return FORMATS[suffixes[-1]]
+    raise DataError(
+        f"{source.location}: cannot tell the format of {path.name}; expected .parquet, .csv or .jsonl"
+    )
+
+
+def _expression(source: Source, col: Column, types: dict[str, str]) -> exp.Expression:
+    user = source.column(col.name)
+    if user not in types:
+        raise DataError(
+            f"{source.location}: column '{user}' ({source.name}.{col.name}) not found; "
+            f"found columns: {', '.join(types)}"
+        )
+    found = types[user].upper()
+    ref = exp.column(user, quoted=True)
+
+    def wrong(expected: str) -> DataError:
+        return DataError(
+            f"{source.location}: column '{user}' ({source.name}.{col.name}): expected {expected}, found {found}"
+        )
+
+    if col.kind == "id":
+        if found.endswith("]") or found.startswith(("STRUCT", "MAP", "LIST", "UNION")):
+            raise wrong("an integer or string id")
+        return ref
+    if col.kind == "count":
+        if found not in _INTEGER:
+            raise wrong("an integer type")
+        return exp.cast(ref, "BIGINT")
+    if col.kind == "date":
+        if found == "DATE":
+            return ref
+        if found in _TIMESTAMP:
+            return exp.cast(ref, "DATE")
+        if found in _ZONED:
+            return exp.cast(_utc(ref), "DATE")
+        raise wrong("a DATE or a timestamp")
+    if found in _TIMESTAMP:
+        return exp.cast(ref, "TIMESTAMP")
+    if found in _ZONED:
+        return _utc(ref)
+    raise wrong("a timestamp")
+
+
+def _utc(ref: exp.Expression) -> exp.Expression:
+    return exp.Anonymous(this="timezone", expressions=[exp.Literal.string("UTC"), ref])
+
+
+def _first_line(e: Exception) -> str:
+    return str(e).strip().splitlines()[0]
