@@ -30,3 +30,51 @@ def groupby(config_path: Path) -> dict:
         "SELECT count(*) FROM (SELECT company_id, date, sum(events) FROM fact_events GROUP BY ALL)"
     ).fetchall()[0][0]
     return {"keys": n}
+
+
+def _quality(config_path: Path):
+    from evtools import quality
+
+    config = load_config(config_path)
+    con = open_sources(config)
+    return quality.analyse(con, config)
+
+
+@case("quality", "evtools quality: duplicates, corrections, replays, late rows per key, lag curve (DuckDB)")
+def quality_case(config_path: Path) -> dict:
+    import tempfile
+
+    result = _quality(config_path)
+    with tempfile.TemporaryDirectory() as tmp:
+        result.write(Path(tmp) / "q")
+    s = result.summary
+    return {
+        "duplicate_excess": s["duplicate_excess"],
+        "correction_excess": s["correction_excess"],
+        "latest_events": s["latest_events"],
+        "recommended_lookback": s["recommended_lookback_days"],
+    }
+
+
+@case(
+    "quality_pandas",
+    "the pandas way: read fact_events, keep the latest row per event_id, groupby company/date",
+)
+def quality_pandas(config_path: Path) -> dict:
+    import glob
+
+    import pandas as pd
+
+    config = load_config(config_path)
+    files = sorted(glob.glob(str(config.source("fact_events").path)))
+    cols = ["event_id", "company_id", "date", "events", "ingested_at"]
+    df = pd.concat([pd.read_parquet(f, columns=cols) for f in files], ignore_index=True)
+    total = df.groupby(["company_id", "date"])["events"].sum()
+    dedup = df.drop_duplicates(subset=["company_id", "date", "event_id", "events"])
+    latest = df.sort_values(["ingested_at", "events"]).drop_duplicates("event_id", keep="last")
+    latest_sum = latest.groupby(["company_id", "date"])["events"].sum()
+    return {
+        "duplicate_excess": int(total.sum() - dedup["events"].sum()),
+        "correction_excess": int(dedup["events"].sum() - latest_sum.sum()),
+        "latest_events": int(latest_sum.sum()),
+    }

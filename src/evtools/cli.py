@@ -90,6 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sources", help="check the configured sources and summarise them")
     _common(p)
     p.set_defaults(func=cmd_sources)
+
+    p = sub.add_parser("quality", help="duplicates, replays, corrections and late appends per company/date")
+    _common(p)
+    p.set_defaults(func=cmd_quality)
     return parser
 
 
@@ -132,6 +136,20 @@ def cmd_sources(args: argparse.Namespace) -> int:
         with atomic_dir(args.out) as tmp:
             (tmp / "sources.json").write_text(frame.to_json(orient="records", date_format="iso", indent=2))
         output.echo(f"\nwrote {args.out / 'sources.json'}")
+    return 0
+
+
+def cmd_quality(args: argparse.Namespace) -> int:
+    from evtools import quality
+    from evtools.sources import open_sources
+
+    config = load_config(args.config)
+    con = open_sources(config)
+    result = quality.analyse(con, config)
+    output.quality_summary(result.summary)
+    if args.out:
+        paths = result.write(args.out)
+        output.echo(f"\nwrote {', '.join(p.name for p in paths)} to {args.out}")
     return 0
 
 

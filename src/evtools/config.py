@@ -39,7 +39,7 @@ class Settings:
     max_late_share: float = 0.001  # expectation: share of rows arriving after the recommended lookback
     freshness_hours: float = 36.0  # expectation: the newest ingested_at is at most this old
     earliest_date: dt.date = dt.date(2000, 1, 1)  # expectation: dates before this are implausible
-    memory_limit: str = "2GB"  # DuckDB memory_limit for evtools queries
+    memory_limit: str = "500MB"  # DuckDB memory_limit for evtools queries (peak RSS is about 2x this)
     threads: int = 0  # DuckDB threads; 0 keeps DuckDB's default
 
 

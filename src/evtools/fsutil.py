@@ -9,6 +9,10 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 
 @contextlib.contextmanager
 def atomic_dir(out: Path) -> Iterator[Path]:
@@ -34,3 +38,19 @@ def atomic_dir(out: Path) -> Iterator[Path]:
             target.unlink()
         os.replace(item, target)
     shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """Write a frame as parquet, with its date columns (``date``, ``*_date``) stored as DATE, not timestamps."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    for i, name in enumerate(table.column_names):
+        if (name == "date" or name.endswith("_date")) and pa.types.is_timestamp(table.schema.field(i).type):
+            table = table.set_column(i, name, table.column(i).cast(pa.date32()))
+    pq.write_table(table, path)
+
+
+def iso_date(value) -> str | None:
+    """A date-like value as YYYY-MM-DD (None stays None)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    return pd.Timestamp(value).date().isoformat()

@@ -31,3 +31,37 @@ def table(frame: pd.DataFrame, title: str | None = None, max_rows: int = 30) -> 
 
 def as_json(value: Any) -> None:
     print(json.dumps(value, indent=2, default=str))
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.2f}%"
+
+
+def quality_summary(s: dict) -> None:
+    share = s["share_of_events"]
+    print(
+        f"fact_events: {s['rows']:,} rows, {s['total_events']:,} events, {s['keys']:,} company/date keys "
+        f"({s['first_date']} .. {s['last_date']})"
+    )
+    print(
+        f"duplicates:  {s['duplicate_rows']:,} rows add {s['duplicate_excess']:,} events "
+        f"({_pct(share['duplicate_excess'])}) on {s['keys_with_duplicates']:,} keys"
+    )
+    print(
+        f"replays:     {s['replayed_loads']} loads re-ingested {s['replayed_rows']:,} rows, adding "
+        f"{s['replayed_events']:,} events ({_pct(s['share_of_duplicate_excess_from_replays'])} of the duplicate excess)"
+    )
+    print(
+        f"corrections: {s['superseded_versions']:,} superseded versions add {s['correction_excess']:,} events "
+        f"({_pct(share['correction_excess'])}); SELECT DISTINCT still over-counts {s['distinct_survivors']:,}"
+    )
+    print(
+        f"late:        {s['late_rows']:,} rows ({s['late_events']:,} events) arrived after the dashboard computed "
+        "their date"
+    )
+    rec = s["recommended_lookback_days"]
+    print(
+        f"lookback:    {s['configured_lookback_days']} days misses {s['configured_lookback_missed_events']:,} events "
+        f"({_pct(s['configured_lookback_missed_share'])}); recommended lookback {rec} days covers "
+        f"{_pct(s['coverage_target'])} (longest lag {s['max_lag_days']} days)"
+    )

@@ -32,14 +32,29 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _statements(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None):
+    """Each statement of ``sql/<name>.sql`` with just the parameters it names; a missing one is an error."""
+    params = params or {}
+    for statement in duckdb.extract_statements(load_sql(name)):
+        needed = statement.named_parameters
+        missing = needed - params.keys()
+        if missing:
+            raise KeyError(f"sql/{name}.sql needs parameters {sorted(missing)}")
+        yield statement, {k: params[k] for k in needed}
+
+
 def run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
-    """Run a named query with bound parameters; the (small) result as a DataFrame."""
-    return con.execute(load_sql(name), params or {}).df()
+    """Run a named query with bound parameters; the (small) result of its last statement as a DataFrame."""
+    result = None
+    for statement, values in _statements(con, name, params):
+        result = con.execute(statement, values)
+    return result.df()
 
 
 def execute(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None) -> None:
-    """Run a named statement (DDL, INSERT, ...) with bound parameters."""
-    con.execute(load_sql(name), params or {})
+    """Run a named script (DDL, INSERT, ...), statement by statement, with bound parameters."""
+    for statement, values in _statements(con, name, params):
+        con.execute(statement, values).fetchall()
 
 
 def fetch_row(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None) -> tuple:

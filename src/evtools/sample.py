@@ -205,7 +205,8 @@ def _rows(spec: SampleSpec, rng: np.random.Generator, ev: dict) -> tuple[dict, d
     corrected = present & (rng.random(n) < spec.correction_rate)
     after = np.maximum(ev["arrive"], replay_time(hour))
     corr_at = after + HOUR + rng.exponential(2 * DAY, size=n).astype(np.int64)
-    corrected &= corr_at <= spec.snapshot - 600
+    # corrections land while new events still flow (before the last date ends), mixed into regular loads
+    corrected &= corr_at <= (spec.start_day + spec.days) * DAY - 600
     delta = rng.choice(np.array([-3, -2, -1, 1, 2, 3, 4, 5]), size=n)
     corr_value = np.maximum(ev["value"] + delta, 0)
     day = ev["ts"] // DAY - spec.start_day

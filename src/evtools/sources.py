@@ -8,8 +8,12 @@ canonical schema (see ``evtools.schema``). Nothing is loaded into memory; every 
 
 from __future__ import annotations
 
+import atexit
 import glob as globmod
 import logging
+import shutil
+import tempfile
+from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -46,17 +50,27 @@ _INTEGER = {
 }
 _TIMESTAMP = {"TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "DATETIME"}
 _ZONED = {"TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"}
+_ABSENT = {"id": "BIGINT", "ts": "TIMESTAMP", "date": "DATE", "count": "BIGINT"}
 
 
 def connect(config: Config | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection with the config's memory and thread limits."""
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET temp_directory = $d", {"d": _spill_dir()})
     if config is not None:
         con.execute("SET memory_limit = $v", {"v": config.settings.memory_limit})
         if config.settings.threads:
             con.execute("SET threads = $v", {"v": config.settings.threads})
     return con
+
+
+@cache
+def _spill_dir() -> str:
+    """One folder per process where DuckDB may spill when a query exceeds memory_limit; removed at exit."""
+    path = tempfile.mkdtemp(prefix="evtools-spill-")
+    atexit.register(shutil.rmtree, path, True)
+    return path
 
 
 def open_sources(
@@ -72,36 +86,59 @@ def open_sources(
     con = con or connect(config)
     for name in names or tuple(config.sources):
         source = config.source(name)
-        register(con, source)
+        files = register(con, source)
         if check:
-            check_nulls(con, source)
+            check_nulls(con, source, files)
     return con
 
 
-def register(con: duckdb.DuckDBPyConnection, source: Source) -> dict[str, str]:
-    """Define the raw view ``_src_<name>`` and the canonical view ``<name>``; return the raw column types."""
+def register(con: duckdb.DuckDBPyConnection, source: Source) -> list[str] | None:
+    """Define the raw view ``_src_<name>`` and the canonical view ``<name>``; return the parquet files read, if any."""
     raw = f"_src_{source.name}"
-    _raw_relation(con, source, raw)
+    files = _raw_relation(con, source, raw)
     types = {row[0]: row[1] for row in con.execute(f"DESCRIBE {quote_ident(raw)}").fetchall()}
+    present = [c for c in SCHEMA[source.name] if c.required or source.column(c.name) in types]
     select = [
-        exp.alias_(_expression(source, col, types), col.name, quoted=True)
+        exp.alias_(
+            _expression(source, col, types) if col in present else exp.cast(exp.null(), _ABSENT[col.kind]),
+            col.name,
+            quoted=True,
+        )
         for col in SCHEMA[source.name]
-        if col.required or source.column(col.name) in types
     ]
     query = sqlglot.select(*select).from_(exp.to_identifier(raw, quoted=True))
     con.execute(f"CREATE OR REPLACE TEMP VIEW {quote_ident(source.name)} AS {query.sql(dialect='duckdb')}")
+    con.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS evtools_columns (source VARCHAR, column_name VARCHAR, user_column VARCHAR)"
+    )
+    con.execute("DELETE FROM evtools_columns WHERE source = $s", {"s": source.name})
+    con.executemany(
+        "INSERT INTO evtools_columns VALUES ($1, $2, $3)",
+        [[source.name, c.name, source.column(c.name)] for c in present],
+    )
     log.debug("registered %s from %s", source.name, source.location)
-    return types
+    return files
 
 
 def available_columns(con: duckdb.DuckDBPyConnection, name: str) -> set[str]:
-    """Canonical columns the view ``name`` exposes (optional ones only where the source has them)."""
-    return {row[0] for row in con.execute(f"DESCRIBE {quote_ident(name)}").fetchall()}
+    """Canonical columns the source ``name`` really has (absent optional ones are NULL in its view)."""
+    rows = con.execute("SELECT column_name FROM evtools_columns WHERE source = $s", {"s": name}).fetchall()
+    return {r[0] for r in rows}
 
 
-def check_nulls(con: duckdb.DuckDBPyConnection, source: Source) -> None:
-    """Raise DataError naming the column when a key column holds nulls."""
+def has_source(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(con.execute("SELECT 1 FROM evtools_columns WHERE source = $s", {"s": name}).fetchall())
+
+
+def check_nulls(con: duckdb.DuckDBPyConnection, source: Source, files: list[str] | None = None) -> None:
+    """Raise DataError naming the column when a key column holds nulls.
+
+    For parquet files whose statistics carry null counts for every key column this reads only the footers;
+    otherwise it is one aggregate over the source.
+    """
     keys = [c.name for c in SCHEMA[source.name] if c.key]
+    if files and _no_nulls_in_stats(con, files, [source.column(k) for k in keys]):
+        return
     counts = ", ".join(f"count(*) FILTER (WHERE {quote_ident(k)} IS NULL)" for k in keys)
     row = fetch_row(con, f"SELECT {counts} FROM {quote_ident(source.name)}")
     for key, n in zip(keys, row, strict=True):
@@ -112,10 +149,21 @@ def check_nulls(con: duckdb.DuckDBPyConnection, source: Source) -> None:
             )
 
 
-def _raw_relation(con: duckdb.DuckDBPyConnection, source: Source, name: str) -> None:
+def _no_nulls_in_stats(con: duckdb.DuckDBPyConnection, files: list[str], columns: list[str]) -> bool:
+    """True when every file's footer states zero nulls for every one of ``columns``."""
+    rows = con.execute(
+        "SELECT path_in_schema, count(*) FILTER (WHERE stats_null_count IS NULL), sum(stats_null_count) "
+        "FROM parquet_metadata($files) GROUP BY path_in_schema",
+        {"files": files},
+    ).fetchall()
+    stats = {name: (unknown, nulls) for name, unknown, nulls in rows}
+    return all(c in stats and stats[c][0] == 0 and stats[c][1] == 0 for c in columns)
+
+
+def _raw_relation(con: duckdb.DuckDBPyConnection, source: Source, name: str) -> list[str] | None:
     if source.is_duckdb:
         _attach(con, source, name)
-        return
+        return None
     files, fmt, hive = _files(source)
     try:
         if fmt == "parquet":
@@ -127,6 +175,7 @@ def _raw_relation(con: duckdb.DuckDBPyConnection, source: Source, name: str) -> 
         rel.create_view(name, replace=True)
     except duckdb.Error as e:
         raise DataError(f"{source.location}: cannot read as {fmt}: {_first_line(e)}") from e
+    return files if fmt == "parquet" else None
 
 
 def _attach(con: duckdb.DuckDBPyConnection, source: Source, name: str) -> None:

@@ -1,0 +1,185 @@
+"""Duplicates, replays, corrections and late appends per company and date, and the lookback they call for.
+
+Definitions (the contract; the SQL in ``evtools/sql`` implements exactly these):
+
+- latest version of an event_id: the row with the greatest ingested_at (ties: the larger events); latest over all
+  rows, or "as of T": among rows with ingested_at <= T.
+- duplicate excess of a (company_id, date): over groups of rows with the same event_id and the same events value,
+  sum of (n - 1) * events. duplicate rows: sum of (n - 1).
+- correction excess: (SUM of all rows) - (SUM of latest versions) - duplicate excess: what superseded versions add.
+- replayed load: a load_id most of whose rows repeat event_ids first ingested in an earlier load; reported with its
+  row count, share repeated and the events it adds.
+- DISTINCT survivors: what ``SELECT DISTINCT company_id, date, event_id, events`` still over-counts (corrections).
+- late row for a (company_id, date) with a dashboard computed_at T: ingested_at > T. Late events: their events.
+- arrival lag of a row: whole days from its date to the UTC date of its ingested_at.
+- coverage(k): share of all events (sum over all rows) with lag <= k. Recommended lookback: the smallest k >= 0 with
+  coverage(k) >= coverage_target.
+
+Scale: an event_id ingested once is its own latest version and adds no excess, so the expensive work is one
+aggregation over event_id that keeps only the ids seen more than once (``repeated_ids.sql``, bounded by DuckDB's
+memory_limit, spilling if needed); everything else runs on those few rows or as plain GROUP BYs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from evtools.config import Config
+from evtools.fsutil import atomic_dir, iso_date, write_parquet
+from evtools.queries import execute, run
+from evtools.sources import available_columns, has_source
+
+log = logging.getLogger(__name__)
+
+BY_KEY_COLUMNS = [
+    "company_id",
+    "date",
+    "rows",
+    "duplicate_rows",
+    "duplicate_excess",
+    "correction_excess",
+    "superseded_versions",
+    "distinct_survivors",
+    "late_rows",
+    "late_events",
+    "max_lag_days",
+]
+REPLAY_SHARE = 0.5  # "most of whose rows": more than this share
+
+
+@dataclass(frozen=True)
+class QualityResult:
+    """What ``evtools quality`` computed: per-key figures, replayed loads, the arrival-lag curve, a summary.
+
+    ``by_key`` has a row per company/date and stays an Arrow table (compact, straight from DuckDB); ``frame()``
+    gives it as pandas for display.
+    """
+
+    by_key: pa.Table
+    replayed_loads: pd.DataFrame
+    arrival_lag: pd.DataFrame
+    summary: dict = field(default_factory=dict)
+
+    def frame(self) -> pd.DataFrame:
+        return self.by_key.to_pandas(date_as_object=False)
+
+    def write(self, out: Path) -> list[Path]:
+        """Write the four files into ``out`` (whole or not at all); return their paths."""
+        with atomic_dir(out) as tmp:
+            pq.write_table(self.by_key, tmp / "quality_by_company_date.parquet")
+            write_parquet(self.replayed_loads, tmp / "replayed_loads.parquet")
+            write_parquet(self.arrival_lag, tmp / "arrival_lag.parquet")
+            (tmp / "summary.json").write_text(json.dumps(self.summary, indent=2, default=str) + "\n")
+        names = [
+            "quality_by_company_date.parquet",
+            "replayed_loads.parquet",
+            "arrival_lag.parquet",
+            "summary.json",
+        ]
+        return [Path(out) / n for n in names]
+
+
+def prepare(con: duckdb.DuckDBPyConnection, config: Config) -> None:
+    """Build what quality and reconciliation share: dashboard times (``_times``, ``_date_times``), fact_events with
+    each row's computation time (``_fact_t``) and the rows of repeated event ids (``_repeated_rows``).
+
+    Idempotent per connection; the reconciliation reuses them.
+    """
+    if con.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = '_repeated_rows'").fetchall():
+        return
+    offset = {"offset_hours": config.settings.dashboard_computed_offset_hours}
+    execute(con, "dashboard_times" if has_source(con, "dashboard") else "no_dashboard_times", offset)
+    execute(con, "fact_times_by_date" if times_by_date(con) else "fact_times")
+    execute(con, "repeated_rows")
+
+
+def times_by_date(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when all dashboard keys of each date share one computation time T."""
+    return not con.execute("SELECT 1 FROM _date_times WHERE NOT uniform LIMIT 1").fetchall()
+
+
+def analyse(con: duckdb.DuckDBPyConnection, config: Config) -> QualityResult:
+    """All quality figures for the fact_events registered on ``con``."""
+    prepare(con, config)
+    execute(con, "quality_keys")
+    execute(con, "quality_versions")
+    execute(con, "quality_by_key")
+    by_key = con.table("_quality").order("company_id, date").to_arrow_table()
+    lag = run(con, "arrival_lag")
+    if "load_id" in available_columns(con, "fact_events"):
+        loads = run(con, "replayed_loads", {"min_share": REPLAY_SHARE})
+    else:
+        loads = pd.DataFrame(columns=["load_id", "rows", "repeated_rows", "share_repeated", "events_added"])
+    totals = run(con, "quality_totals").iloc[0].to_dict()
+    worst = run(con, "quality_worst", {"n": 10})
+    return QualityResult(by_key, loads, lag, summarise(totals, worst, loads, lag, config))
+
+
+def recommend_lookback(lag: pd.DataFrame, target: float) -> int | None:
+    """The smallest k >= 0 with coverage(k) >= target (None when no lag reaches it)."""
+    ok = lag[(lag["k"] >= 0) & (lag["coverage"] >= target - 1e-12)]
+    return int(ok["k"].min()) if not ok.empty else None
+
+
+def missed_by_lookback(lag: pd.DataFrame, k: int) -> tuple[int, int]:
+    """Rows and events with lag > k: what a job re-reading k days back never sees."""
+    late = lag[lag["k"] > k]
+    return int(late["rows"].sum()), int(late["events"].sum())
+
+
+def summarise(
+    totals: dict, worst: pd.DataFrame, loads: pd.DataFrame, lag: pd.DataFrame, config: Config
+) -> dict:
+    """Totals, shares of all events, worst offenders and the lookback recommendation."""
+    totals = {k: (iso_date(v) if k.endswith("_date") else int(v)) for k, v in totals.items()}
+    total = totals["total_events"]
+    share = {
+        c: (totals[c] / total if total else 0.0)
+        for c in ("duplicate_excess", "correction_excess", "late_events")
+    }
+    target = config.settings.coverage_target
+    lookback = config.settings.lookback_days
+    recommended = recommend_lookback(lag, target)
+    missed_rows, missed_events = missed_by_lookback(lag, lookback)
+    reread = lag.set_index("k")["rows_reread_per_run"] if not lag.empty else pd.Series(dtype=int)
+    replay_events = int(loads["events_added"].sum()) if not loads.empty else 0
+    return {
+        **totals,
+        "share_of_events": share,
+        "replayed_loads": len(loads),
+        "replayed_rows": int(loads["repeated_rows"].sum()) if not loads.empty else 0,
+        "replayed_events": replay_events,
+        "share_of_duplicate_excess_from_replays": (
+            replay_events / totals["duplicate_excess"] if totals["duplicate_excess"] else 0.0
+        ),
+        "coverage_target": target,
+        "recommended_lookback_days": recommended,
+        "configured_lookback_days": lookback,
+        "configured_lookback_missed_rows": missed_rows,
+        "configured_lookback_missed_events": missed_events,
+        "configured_lookback_missed_share": missed_events / total if total else 0.0,
+        "max_lag_days": int(lag["k"].max()) if not lag.empty else None,
+        "rows_reread_per_run_configured": int(reread.get(lookback, 0)),
+        "rows_reread_per_run_recommended": int(reread.get(recommended, 0))
+        if recommended is not None
+        else None,
+        "worst_keys": worst.assign(date=worst["date"].map(iso_date)).to_dict(orient="records"),
+    }
+
+
+def distinct_flaw_example(con: duckdb.DuckDBPyConnection, config: Config) -> pd.DataFrame:
+    """The rows of one corrected event (preferring one that also has duplicates), showing what DISTINCT keeps.
+
+    Columns: the rows' fields, ``kept_by_distinct`` (first of each (key, event_id, events) group) and
+    ``is_latest_version``.
+    """
+    prepare(con, config)
+    return run(con, "distinct_flaw_example")

@@ -1,0 +1,20 @@
+-- Totals of the per-key quality figures (_quality), one row.
+SELECT count(*) AS keys,
+       count(DISTINCT company_id) AS companies,
+       min(date) AS first_date,
+       max(date) AS last_date,
+       sum(total_events)::BIGINT AS total_events,
+       sum(latest_events)::BIGINT AS latest_events,
+       sum(distinct_events)::BIGINT AS distinct_events,
+       sum(rows)::BIGINT AS rows,
+       sum(duplicate_rows)::BIGINT AS duplicate_rows,
+       sum(duplicate_excess)::BIGINT AS duplicate_excess,
+       sum(correction_excess)::BIGINT AS correction_excess,
+       sum(superseded_versions)::BIGINT AS superseded_versions,
+       sum(distinct_survivors)::BIGINT AS distinct_survivors,
+       coalesce(sum(late_rows), 0)::BIGINT AS late_rows,
+       coalesce(sum(late_events), 0)::BIGINT AS late_events,
+       count(*) FILTER (WHERE duplicate_rows > 0) AS keys_with_duplicates,
+       count(*) FILTER (WHERE superseded_versions > 0) AS keys_with_corrections,
+       count(*) FILTER (WHERE late_rows > 0) AS keys_with_late_rows
+FROM _quality
