@@ -78,3 +78,24 @@ def quality_pandas(config_path: Path) -> dict:
         "correction_excess": int(dedup["events"].sum() - latest_sum.sum()),
         "latest_events": int(latest_sum.sum()),
     }
+
+
+@case(
+    "reconcile",
+    "evtools reconcile: the five-part waterfall for every dashboard/API key, with day-bucketing check",
+)
+def reconcile_case(config_path: Path) -> dict:
+    import tempfile
+
+    from evtools import reconcile
+
+    config = load_config(config_path)
+    result = reconcile.reconcile(open_sources(config), config)
+    with tempfile.TemporaryDirectory() as tmp:
+        result.write(Path(tmp) / "r")
+    s = result.summary
+    return {
+        "keys": s["keys_compared"],
+        "mismatched": s["mismatched"],
+        "timezone_keys": s["keys_by_cause"].get("timezone", 0),
+    }

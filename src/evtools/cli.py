@@ -94,6 +94,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("quality", help="duplicates, replays, corrections and late appends per company/date")
     _common(p)
     p.set_defaults(func=cmd_quality)
+
+    p = sub.add_parser(
+        "reconcile", help="reconcile the dashboard against the API and attribute every difference"
+    )
+    _common(p)
+    p.add_argument("--from", dest="date_from", type=_date, help="first date to compare")
+    p.add_argument("--to", dest="date_to", type=_date, help="last date to compare")
+    p.add_argument("--company", help="compare one company only")
+    p.set_defaults(func=cmd_reconcile)
+
+    p = sub.add_parser("explain", help="the waterfall of one company/date and the rows behind each part")
+    p.add_argument("company", help="company_id")
+    p.add_argument("date", type=_date, help="date, YYYY-MM-DD")
+    _common(p)
+    p.set_defaults(func=cmd_explain)
     return parser
 
 
@@ -153,6 +168,36 @@ def cmd_quality(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    from evtools import reconcile
+    from evtools.quality import Scope
+    from evtools.sources import open_sources
+
+    config = load_config(args.config)
+    con = open_sources(config)
+    scope = Scope(company=args.company, date_from=args.date_from, date_to=args.date_to)
+    result = reconcile.reconcile(con, config, scope)
+    output.reconcile_summary(result.summary)
+    if args.out:
+        paths = result.write(args.out)
+        output.echo(f"\nwrote {', '.join(p.name for p in paths)} to {args.out}")
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from evtools import reconcile
+    from evtools.sources import open_sources
+
+    config = load_config(args.config)
+    con = open_sources(config)
+    result = reconcile.explain(con, config, args.company, args.date)
+    output.explanation(result, reconcile.ROLES)
+    if args.out:
+        paths = result.write(args.out)
+        output.echo(f"\nwrote {', '.join(p.name for p in paths)} to {args.out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -165,6 +210,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         output.error("interrupted")
         return 130
+    except BrokenPipeError:  # the reader (head, less) went away: not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except EvtoolsError as e:
         if args.debug:
             raise

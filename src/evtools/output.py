@@ -65,3 +65,42 @@ def quality_summary(s: dict) -> None:
         f"({_pct(s['configured_lookback_missed_share'])}); recommended lookback {rec} days covers "
         f"{_pct(s['coverage_target'])} (longest lag {s['max_lag_days']} days)"
     )
+
+
+def reconcile_summary(s: dict) -> None:
+    print(
+        f"compared {s['keys_compared']:,} company/date keys ({s['first_date']} .. {s['last_date']}): "
+        f"{s['matched']:,} match, {s['mismatched']:,} differ "
+        f"({s['missing_in_dashboard']:,} missing in the dashboard, {s['missing_in_api']:,} missing in the API)"
+    )
+    print(
+        f"dashboard {s['dashboard_events']:,} vs API {s['api_events']:,} events: delta {s['delta']:+,}, "
+        f"|delta| {s['abs_delta']:,}"
+    )
+    print("\n  component     total    |total|  share of |parts|  keys where it is the cause")
+    for c in ("drift", "duplicates", "corrections", "late", "residual"):
+        keys = s["keys_by_cause"].get(c, 0)
+        print(
+            f"  {c:12s} {s['totals'][c]:+9,} {s['abs_totals'][c]:9,}  {_pct(s['share_of_abs_delta'][c]):>15s}  {keys:,}"
+        )
+    for zone, keys in s["timezone_zones"].items():
+        print(f"  timezone: {keys:,} keys' residual vanishes when days are bucketed in {zone}")
+
+
+def explanation(e, roles: dict) -> None:
+    w = e.waterfall
+    print(
+        f"company {w['company_id']} on {w['date']}: dashboard {w['dashboard_events']:,} (computed {w['computed_at']}), "
+        f"API {w['api_events']:,}, delta {w['delta']:+,} -> cause {w['cause']} ({w['status']})"
+    )
+    for c in ("drift", "duplicates", "corrections", "late", "residual"):
+        print(f"  {c:12s} {w[c]:+9,}")
+    if w.get("tz_zone"):
+        print(f"  the residual vanishes when days are bucketed in {w['tz_zone']}")
+    for role, what in roles.items():
+        rows = e.evidence(role)
+        if role != "counted" and not rows.empty:
+            table(
+                rows.drop(columns=["role"]),
+                title=f"{what}: {len(rows)} rows, {rows['events'].sum():,} events",
+            )

@@ -22,6 +22,7 @@ memory_limit, spilling if needed); everything else runs on those few rows or as 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ import pyarrow.parquet as pq
 
 from evtools.config import Config
 from evtools.fsutil import atomic_dir, iso_date, write_parquet
-from evtools.queries import execute, run
+from evtools.queries import execute, quote_ident, run
 from evtools.sources import available_columns, has_source
 
 log = logging.getLogger(__name__)
@@ -87,18 +88,60 @@ class QualityResult:
         return [Path(out) / n for n in names]
 
 
-def prepare(con: duckdb.DuckDBPyConnection, config: Config) -> None:
-    """Build what quality and reconciliation share: dashboard times (``_times``, ``_date_times``), fact_events with
-    each row's computation time (``_fact_t``) and the rows of repeated event ids (``_repeated_rows``).
+@dataclass(frozen=True)
+class Scope:
+    """Which keys an analysis is for: a company (None: all) and a date range (None: open)."""
 
-    Idempotent per connection; the reconciliation reuses them.
+    company: str | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+    @property
+    def everything(self) -> bool:
+        return self.company is None and self.date_from is None and self.date_to is None
+
+    def params(self) -> dict:
+        return {"company": self.company, "date_from": self.date_from, "date_to": self.date_to}
+
+
+def prepare(con: duckdb.DuckDBPyConnection, config: Config, scope: Scope = Scope()) -> None:
+    """Build what quality and reconciliation share, for the rows ``scope`` needs (``_facts``): dashboard times
+    (``_times``, ``_date_times``), each row's computation time (``_fact_t``) and the rows of repeated event ids
+    (``_repeated_rows``). Skipped when the connection is already prepared for the same scope.
     """
-    if con.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = '_repeated_rows'").fetchall():
+    key = repr(scope)
+    if _object_kind(con, "_prepared") == "table" and con.execute(
+        "SELECT scope FROM _prepared"
+    ).fetchall() == [(key,)]:
         return
+    for name in ("_facts", "_prepared"):
+        _drop(con, name)
+    if scope.everything:
+        execute(con, "facts_all")
+    else:
+        execute(
+            con, "facts_scope", {k: (str(v) if v is not None else None) for k, v in scope.params().items()}
+        )
     offset = {"offset_hours": config.settings.dashboard_computed_offset_hours}
     execute(con, "dashboard_times" if has_source(con, "dashboard") else "no_dashboard_times", offset)
     execute(con, "fact_times_by_date" if times_by_date(con) else "fact_times")
     execute(con, "repeated_rows")
+    con.execute("CREATE TEMP TABLE _prepared AS SELECT $k AS scope", {"k": key})
+
+
+def _object_kind(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
+    rows = con.execute(
+        "SELECT 'table' FROM duckdb_tables() WHERE table_name = $n AND temporary "
+        "UNION ALL SELECT 'view' FROM duckdb_views() WHERE view_name = $n AND temporary",
+        {"n": name},
+    ).fetchall()
+    return rows[0][0] if rows else None
+
+
+def _drop(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    kind = _object_kind(con, name)
+    if kind:
+        con.execute(f"DROP {kind.upper()} {quote_ident(name)}")
 
 
 def times_by_date(con: duckdb.DuckDBPyConnection) -> bool:

@@ -11,6 +11,7 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 
 @cache
@@ -49,6 +50,14 @@ def run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None
     for statement, values in _statements(con, name, params):
         result = con.execute(statement, values)
     return result.df()
+
+
+def arrow(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None) -> pa.Table:
+    """Run a named query; the result of its last statement as an Arrow table (no pandas copy)."""
+    result = None
+    for statement, values in _statements(con, name, params):
+        result = con.sql(statement.query, params=values) if values else con.sql(statement.query)
+    return result.to_arrow_table()
 
 
 def execute(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None) -> None:

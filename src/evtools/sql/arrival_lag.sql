@@ -3,11 +3,11 @@
 -- rows_reread_per_run(k): rows a daily job re-reads with lookback k: the mean rows per date times (k + 1) dates.
 WITH h AS (
     SELECT date_diff('day', date, CAST(ingested_at AS DATE)) AS k, count(*) AS rows, sum(events)::BIGINT AS events
-    FROM fact_events
+    FROM _facts
     GROUP BY ALL
 ),
 per_date AS (
-    SELECT count(*) / count(DISTINCT date) AS mean_rows FROM fact_events
+    SELECT count(*) / count(DISTINCT date) AS mean_rows FROM _facts
 )
 SELECT k, rows, events,
        sum(events) OVER (ORDER BY k) / sum(events) OVER () AS coverage,

@@ -4,5 +4,5 @@ CREATE OR REPLACE TEMP VIEW _fact_t AS
 SELECT f.*,
        coalesce(d.computed_at,
                 CAST(f.date AS TIMESTAMP) + (SELECT fallback FROM _offset)) AS t
-FROM fact_events f
+FROM _facts f
 LEFT JOIN _date_times d ON d.date = f.date

@@ -1,6 +1,6 @@
 -- No dashboard source: T is date + $offset_hours when that setting is given, else unknown.
 CREATE OR REPLACE TEMP TABLE _times AS
-SELECT company_id, date, CAST(NULL AS TIMESTAMP) AS computed_at FROM fact_events WHERE false;
+SELECT company_id, date, CAST(NULL AS TIMESTAMP) AS computed_at FROM _facts WHERE false;
 
 CREATE OR REPLACE TEMP TABLE _date_times AS
 SELECT CAST(NULL AS DATE) AS date, CAST(NULL AS TIMESTAMP) AS computed_at, true AS uniform WHERE false;

@@ -3,11 +3,19 @@
 -- only need these rows (a small share of fact_events).
 -- latest version of an event_id: its row with the greatest ingested_at (ties: the larger events).
 -- first load of an event_id: the load of its earliest row (ties: the smaller load_id).
+-- t: when the dashboard computed the row's key (as in fact_times.sql).
 CREATE OR REPLACE TEMP TABLE _repeated_rows AS
-WITH r AS (
-    SELECT event_id, company_id, date, events, ingested_at, load_id
-    FROM fact_events
-    WHERE event_id IN (SELECT event_id FROM fact_events GROUP BY event_id HAVING count(*) > 1)
+WITH r0 AS (
+    SELECT event_id, company_id, date, events, ingested_at, load_id, event_ts
+    FROM _facts
+    WHERE event_id IN (SELECT event_id FROM _facts GROUP BY event_id HAVING count(*) > 1)
+),
+r AS (
+    SELECT r0.*,
+           coalesce(k.computed_at, d.computed_at, CAST(r0.date AS TIMESTAMP) + (SELECT fallback FROM _offset)) AS t
+    FROM r0
+    LEFT JOIN _times k ON k.company_id = r0.company_id AND k.date = r0.date
+    LEFT JOIN _date_times d ON d.date = r0.date
 ),
 latest AS (  -- struct max/min order by their fields in turn: (ingested_at, events, ...) picks the latest row
     SELECT event_id,

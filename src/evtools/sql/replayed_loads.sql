@@ -3,7 +3,7 @@
 WITH loads AS (
     SELECT load_id, count(*) AS rows, sum(events)::BIGINT AS events,
            min(ingested_at) AS first_ingested_at, max(ingested_at) AS last_ingested_at
-    FROM fact_events
+    FROM _facts
     GROUP BY load_id
 ),
 rep AS (

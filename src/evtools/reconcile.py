@@ -1,0 +1,200 @@
+"""Reconcile the dashboard against the API and split every difference, exactly, into its causes.
+
+The waterfall (the contract; ``sql/reconcile.sql`` implements it): for a (company_id, date) with dashboard value D
+computed at T and API value A (a key missing on one side counts 0 there and is flagged):
+
+- raw_asof = SUM(events) of rows with ingested_at <= T; latest_asof = SUM of latest versions as of T;
+  latest_now = SUM of latest versions over all rows (latest is chosen per event_id over all keys, then summed on the
+  key where that version lies);
+- drift = D - raw_asof (the dashboard is not what a naive SUM gave at T: edited, computed differently, or stale);
+- duplicates = duplicate excess among rows ingested <= T;
+- corrections = raw_asof - latest_asof - duplicates;
+- late = latest_asof - latest_now (negative when events arrived, or were corrected, after T);
+- residual = latest_now - A (what the warehouse still lacks or has beyond the API: records never ingested, a
+  different day bucketing, an API restatement);
+- delta = D - A = drift + duplicates + corrections + late + residual.
+
+cause = the component with the largest absolute value when |delta| exceeds the tolerance
+(abs_tolerance + rel_tolerance * |A|), else "match"; a residual that vanishes when the company's events are bucketed
+by the local day of a candidate zone (``timezone``, ``timezones`` settings; needs event_ts) is named "timezone".
+T is the dashboard's computed_at for the key; a key the dashboard lacks takes the time its date was computed, or
+date + dashboard_computed_offset_hours (see ``sql/dashboard_times.sql``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from evtools.config import Config
+from evtools.errors import DataError
+from evtools.fsutil import atomic_dir, iso_date
+from evtools.quality import Scope, prepare
+from evtools.queries import arrow, execute, run
+from evtools.sources import available_columns, has_source
+
+COLUMNS = [
+    "company_id",
+    "date",
+    "dashboard_events",
+    "api_events",
+    "delta",
+    "drift",
+    "duplicates",
+    "corrections",
+    "late",
+    "residual",
+    "cause",
+    "status",
+]
+COMPONENTS = ["drift", "duplicates", "corrections", "late", "residual"]
+TZ_MIN_SHARE = (
+    0.5  # a company is a day-bucketing candidate when at least this share of its keys has a residual
+)
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """The waterfall for every compared key (an Arrow table, one row per key) and its summary."""
+
+    table: pa.Table
+    summary: dict = field(default_factory=dict)
+
+    def frame(self) -> pd.DataFrame:
+        return self.table.to_pandas(date_as_object=False)
+
+    def write(self, out: Path) -> list[Path]:
+        with atomic_dir(out) as tmp:
+            pq.write_table(self.table, tmp / "reconciliation.parquet")
+            pacsv.write_csv(self.table, tmp / "reconciliation.csv")
+            (tmp / "summary.json").write_text(json.dumps(self.summary, indent=2, default=str) + "\n")
+        return [Path(out) / n for n in ("reconciliation.parquet", "reconciliation.csv", "summary.json")]
+
+
+def zones(config: Config) -> list[str]:
+    """Candidate zones for day-bucketing, in order of preference (UTC is the baseline, not a candidate)."""
+    out: list[str] = []
+    for zone in (config.settings.timezone, *config.settings.timezones):
+        if zone != "UTC" and zone not in out:
+            out.append(zone)
+    return out
+
+
+def compute(con: duckdb.DuckDBPyConnection, config: Config, scope: Scope = Scope()) -> pa.Table:
+    """The classified waterfall for the keys in ``scope``, also registered on ``con`` as ``_reconcile_final``."""
+    for name in ("dashboard", "api_daily"):
+        if not has_source(con, name):
+            raise DataError(f"{config.path}: [sources] has no '{name}'; reconciliation needs it")
+    prepare(con, config, scope)
+    execute(con, "quality_keys")
+    execute(con, "reconcile_repeated")
+    execute(
+        con,
+        "reconcile",
+        {"date_from": scope.date_from, "date_to": scope.date_to, "company": scope.company},
+    )
+    candidates = zones(config)
+    if candidates and "event_ts" in available_columns(con, "fact_events"):
+        execute(con, "timezone_candidates", {"min_share": TZ_MIN_SHARE})
+        execute(con, "timezone_rebucket", {"zones": candidates})
+    else:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _tz AS SELECT company_id, '' AS zone, date, 0::BIGINT AS latest_now "
+            "FROM _reconcile WHERE false"
+        )
+    s = config.settings
+    params = {"zones": candidates or [""], "abs_tol": s.abs_tolerance, "rel_tol": s.rel_tolerance}
+    table = arrow(con, "reconcile_classify", params)
+    con.register("_reconcile_final", table)
+    return table
+
+
+def reconcile(con: duckdb.DuckDBPyConnection, config: Config, scope: Scope = Scope()) -> Reconciliation:
+    """The reconciliation of the dashboard against the API for the keys in ``scope``."""
+    table = compute(con, config, scope)
+    return Reconciliation(table, summarise(con))
+
+
+def summarise(con: duckdb.DuckDBPyConnection) -> dict:
+    """Counts, totals per component, shares of |delta| by component, keys per cause, the worst keys."""
+    totals = run(con, "reconcile_summary").iloc[0].to_dict()
+    causes = run(con, "reconcile_causes")
+    worst = run(con, "reconcile_worst", {"n": 10})
+    total_abs = float(sum(totals[f"abs_{c}"] for c in COMPONENTS)) or 1.0
+    return {
+        "keys_compared": int(totals["keys"]),
+        "mismatched": int(totals["mismatched"]),
+        "matched": int(totals["matched"]),
+        "missing_in_dashboard": int(totals["missing_in_dashboard"]),
+        "missing_in_api": int(totals["missing_in_api"]),
+        "first_date": iso_date(totals["first_date"]),
+        "last_date": iso_date(totals["last_date"]),
+        "dashboard_events": int(totals["dashboard_events"]),
+        "api_events": int(totals["api_events"]),
+        "delta": int(totals["delta"]),
+        "abs_delta": int(totals["abs_delta"]),
+        "totals": {c: int(totals[c]) for c in COMPONENTS},
+        "abs_totals": {c: int(totals[f"abs_{c}"]) for c in COMPONENTS},
+        "share_of_abs_delta": {c: totals[f"abs_{c}"] / total_abs for c in COMPONENTS},
+        "keys_by_cause": {k: int(v) for k, v in causes.groupby("cause")["keys"].sum().items()},
+        "abs_delta_by_cause": {k: int(v) for k, v in causes.groupby("cause")["abs_delta"].sum().items()},
+        "timezone_zones": {
+            str(k): int(v)
+            for k, v in causes[causes["cause"] == "timezone"].groupby("tz_zone")["keys"].sum().items()
+        },
+        "worst_keys": worst.assign(date=worst["date"].map(iso_date)).to_dict(orient="records"),
+    }
+
+
+def as_date(value: str | dt.date) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+ROLES = {
+    "duplicate": "duplicates: copies ingested by T of an earlier row (same event_id and events)",
+    "superseded": "corrections: versions ingested by T that a later version (by T) replaces",
+    "after_t": "late: rows ingested after T that changed the event's latest version (new events, new versions)",
+    "copy_after_t": "rows ingested after T repeating a version already there by T (no effect)",
+    "counted": "rows of the latest version as of T",
+    "other_key": "the same events' rows on other keys",
+}
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """One key's waterfall and the rows behind it (``rows`` with a ``role`` per row, see ``ROLES``)."""
+
+    company_id: object
+    date: dt.date
+    waterfall: dict
+    rows: pd.DataFrame
+
+    def evidence(self, role: str) -> pd.DataFrame:
+        return self.rows[self.rows["role"] == role].reset_index(drop=True)
+
+    def write(self, out: Path) -> list[Path]:
+        with atomic_dir(out) as tmp:
+            (tmp / "waterfall.json").write_text(json.dumps(self.waterfall, indent=2, default=str) + "\n")
+            self.rows.to_csv(tmp / "evidence.csv", index=False)
+        return [Path(out) / "waterfall.json", Path(out) / "evidence.csv"]
+
+
+def explain(con: duckdb.DuckDBPyConnection, config: Config, company: str, date: str | dt.date) -> Explanation:
+    """The waterfall of one (company_id, date) and its evidence rows, computed over only the rows it needs."""
+    day = as_date(date)
+    scope = Scope(company=str(company), date_from=day, date_to=day)
+    table = compute(con, config, scope)
+    if table.num_rows == 0:
+        raise DataError(f"company {company} on {day}: no such key in the dashboard or the API")
+    row = table.to_pylist()[0]
+    waterfall = {k: (iso_date(v) if k == "date" else v) for k, v in row.items()}
+    rows = run(con, "explain_rows", {"company": str(company), "date": day})
+    return Explanation(row["company_id"], day, waterfall, rows)

@@ -1,0 +1,5 @@
+-- Keys and |delta| per cause (and zone, for timezone).
+SELECT cause, tz_zone, count(*) AS keys, sum(abs(delta)) AS abs_delta
+FROM _reconcile_final
+GROUP BY ALL
+ORDER BY keys DESC, cause
