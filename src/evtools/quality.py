@@ -104,7 +104,10 @@ class Scope:
         return {"company": self.company, "date_from": self.date_from, "date_to": self.date_to}
 
 
-def prepare(con: duckdb.DuckDBPyConnection, config: Config, scope: Scope = Scope()) -> None:
+EVERYTHING = Scope()
+
+
+def prepare(con: duckdb.DuckDBPyConnection, config: Config, scope: Scope = EVERYTHING) -> None:
     """Build what quality and reconciliation share, for the rows ``scope`` needs (``_facts``): dashboard times
     (``_times``, ``_date_times``), each row's computation time (``_fact_t``) and the rows of repeated event ids
     (``_repeated_rows``). Skipped when the connection is already prepared for the same scope.

@@ -37,7 +37,7 @@ import pyarrow.parquet as pq
 from evtools.config import Config
 from evtools.errors import DataError
 from evtools.fsutil import atomic_dir, iso_date
-from evtools.quality import Scope, prepare
+from evtools.quality import EVERYTHING, Scope, prepare
 from evtools.queries import arrow, execute, run
 from evtools.sources import available_columns, has_source
 
@@ -88,7 +88,7 @@ def zones(config: Config) -> list[str]:
     return out
 
 
-def compute(con: duckdb.DuckDBPyConnection, config: Config, scope: Scope = Scope()) -> pa.Table:
+def compute(con: duckdb.DuckDBPyConnection, config: Config, scope: Scope = EVERYTHING) -> pa.Table:
     """The classified waterfall for the keys in ``scope``, also registered on ``con`` as ``_reconcile_final``."""
     for name in ("dashboard", "api_daily"):
         if not has_source(con, name):
@@ -117,7 +117,7 @@ def compute(con: duckdb.DuckDBPyConnection, config: Config, scope: Scope = Scope
     return table
 
 
-def reconcile(con: duckdb.DuckDBPyConnection, config: Config, scope: Scope = Scope()) -> Reconciliation:
+def reconcile(con: duckdb.DuckDBPyConnection, config: Config, scope: Scope = EVERYTHING) -> Reconciliation:
     """The reconciliation of the dashboard against the API for the keys in ``scope``."""
     table = compute(con, config, scope)
     return Reconciliation(table, summarise(con))
