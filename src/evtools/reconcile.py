@@ -56,9 +56,7 @@ COLUMNS = [
     "status",
 ]
 COMPONENTS = ["drift", "duplicates", "corrections", "late", "residual"]
-TZ_MIN_SHARE = (
-    0.5  # a company is a day-bucketing candidate when at least this share of its keys has a residual
-)
+TZ_MAX_NET_SHARE = 0.5  # day-bucketing candidates: residuals cancel to within this share of their size
 
 
 @dataclass(frozen=True)
@@ -103,7 +101,7 @@ def compute(con: duckdb.DuckDBPyConnection, config: Config, scope: Scope = EVERY
     )
     candidates = zones(config)
     if candidates and "event_ts" in available_columns(con, "fact_events"):
-        execute(con, "timezone_candidates", {"min_share": TZ_MIN_SHARE})
+        execute(con, "timezone_candidates", {"max_net_share": TZ_MAX_NET_SHARE})
         execute(con, "timezone_rebucket", {"zones": candidates})
     else:
         con.execute(

@@ -1,9 +1,10 @@
--- Companies whose residuals look like a day-bucketing difference: most of their reconciled keys carry a residual
--- (events never ingested touch a few days; a different day boundary touches nearly every day), and fact_events
--- has event_ts for them.
+-- Companies whose residuals look like a day-bucketing difference: a different day boundary moves events between
+-- adjacent days, so the residuals of a company's days have both signs and largely cancel over its range, while
+-- records never ingested (or an API that counts more) push every residual the same way. Candidates: at least two
+-- keys with a residual, and |sum of residuals| <= $max_net_share * sum of |residuals|.
 CREATE OR REPLACE TEMP TABLE _tz_companies AS
 SELECT company_id
 FROM _reconcile
 GROUP BY company_id
 HAVING count(*) FILTER (WHERE residual <> 0) >= 2
-   AND count(*) FILTER (WHERE residual <> 0) >= $min_share * count(*)
+   AND abs(sum(residual)) <= $max_net_share * sum(abs(residual))
