@@ -109,6 +109,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("date", type=_date, help="date, YYYY-MM-DD")
     _common(p)
     p.set_defaults(func=cmd_explain)
+
+    p = sub.add_parser("report", help="run a report's notebooks with papermill and render them to HTML")
+    p.add_argument("kind", choices=["investigation", "daily"], help="which report")
+    p.add_argument("--config", default=DEFAULT_CONFIG, help="config file (default: ./evtools.toml)")
+    p.add_argument("--out", type=Path, default=Path("reports"), help="reports folder (default: reports/)")
+    p.add_argument("--date", type=_date, help="the run's date (default: today, UTC)")
+    p.add_argument(
+        "--notebooks", type=Path, default=Path("notebooks"), help="notebooks folder (default: notebooks/)"
+    )
+    p.add_argument(
+        "--only", action="append", help="run only this notebook (repeatable), e.g. 03_duplicates_late_appends"
+    )
+    p.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a notebook parameter (repeatable); unknown names are rejected",
+    )
+    p.add_argument("--timeout", type=_positive, default=900, help="seconds a cell may run (default 900)")
+    p.set_defaults(func=cmd_report)
     return parser
 
 
@@ -195,6 +217,40 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if args.out:
         paths = result.write(args.out)
         output.echo(f"\nwrote {', '.join(p.name for p in paths)} to {args.out}")
+    return 0
+
+
+def _params(items: list[str]) -> dict:
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise EvtoolsError(f"--param '{item}': expected NAME=VALUE")
+        try:
+            out[name] = json.loads(value)
+        except json.JSONDecodeError:
+            out[name] = value
+    return out
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from evtools import reports
+
+    load_config(args.config)  # bad config: one line, before any kernel starts
+    date = args.date or dt.datetime.now(dt.UTC).date()
+    record = reports.run_report(
+        args.kind,
+        Path(args.config),
+        args.out,
+        args.notebooks,
+        date,
+        _params(args.param),
+        args.timeout,
+        args.only,
+    )
+    output.echo(f"{args.kind} report {record['date']}: {record['status']}: {record['headline']}")
+    output.echo(f"report: {args.out / record['date'] / args.kind / 'index.html'}")
+    output.echo(f"index:  {args.out / 'index.html'}")
     return 0
 
 

@@ -229,3 +229,8 @@ def distinct_flaw_example(con: duckdb.DuckDBPyConnection, config: Config) -> pd.
     """
     prepare(con, config)
     return run(con, "distinct_flaw_example")
+
+
+def worst_keys(result: QualityResult, n: int = 10) -> pd.DataFrame:
+    """The ``n`` keys whose duplicates and corrections add the most events (from the summary)."""
+    return pd.DataFrame(result.summary["worst_keys"]).head(n)

@@ -196,3 +196,18 @@ def explain(con: duckdb.DuckDBPyConnection, config: Config, company: str, date: 
     waterfall = {k: (iso_date(v) if k == "date" else v) for k, v in row.items()}
     rows = run(con, "explain_rows", {"company": str(company), "date": day})
     return Explanation(row["company_id"], day, waterfall, rows)
+
+
+def worst_keys(result: Reconciliation, n: int = 10) -> pd.DataFrame:
+    """The ``n`` keys with the largest |delta| (from the summary)."""
+    return pd.DataFrame(result.summary["worst_keys"]).head(n)
+
+
+def drill_key(result: Reconciliation, company: str = "", date: str = "") -> tuple[str, dt.date]:
+    """The key to drill into: the given one, else the worst key of the reconciliation."""
+    if company and date:
+        return company, as_date(date)
+    worst = result.summary["worst_keys"]
+    if not worst:
+        raise DataError("no differing key to drill into; give drill_company and drill_date")
+    return str(worst[0]["company_id"]), as_date(worst[0]["date"])

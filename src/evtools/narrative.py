@@ -1,0 +1,72 @@
+"""Plain-language findings written from measured numbers (markdown), for notebooks, reports and the Slack update."""
+
+from __future__ import annotations
+
+
+def pct(x: float, digits: int = 1) -> str:
+    return f"{100 * x:.{digits}f}%"
+
+
+def quality(s: dict) -> str:
+    share = s["share_of_events"]
+    lines = [
+        f"- **Duplicates** add {s['duplicate_excess']:,} events ({pct(share['duplicate_excess'], 2)} of all "
+        f"{s['total_events']:,}) on {s['keys_with_duplicates']:,} of {s['keys']:,} company/date keys; "
+        f"{s['replayed_loads']} replayed loads account for {pct(s['share_of_duplicate_excess_from_replays'])} of that.",
+        f"- **Corrections** appended as new rows leave {s['superseded_versions']:,} superseded versions that add "
+        f"{s['correction_excess']:,} events ({pct(share['correction_excess'], 2)}). `SELECT DISTINCT` removes the "
+        f"duplicates but keeps every one of these: it still over-counts by {s['distinct_survivors']:,} events; only "
+        "keeping the latest version per event_id is exact.",
+    ]
+    if s.get("late_rows"):
+        lines.append(
+            f"- **Late rows**: {s['late_rows']:,} rows ({s['late_events']:,} events) arrived after the dashboard had "
+            "computed their date, so the dashboard never saw them."
+        )
+    rec = s["recommended_lookback_days"]
+    lines.append(
+        f"- **Lookback**: an incremental job re-reading {s['configured_lookback_days']} days misses "
+        f"{s['configured_lookback_missed_events']:,} events ({pct(s['configured_lookback_missed_share'], 2)}). "
+        + (
+            f"Covering {pct(s['coverage_target'], 1)} of events takes {rec} days, re-reading about "
+            f"{s['rows_reread_per_run_recommended']:,} rows per run instead of {s['rows_reread_per_run_configured']:,}; "
+            f"the longest lag seen is {s['max_lag_days']} days. An incremental refresh driven by ingested_at "
+            "instead of a date window catches every late row at the cost of the new rows only."
+            if rec is not None
+            else f"No lookback up to {s['max_lag_days']} days reaches {pct(s['coverage_target'], 1)}."
+        )
+    )
+    return "\n".join(lines)
+
+
+def reconciliation(s: dict) -> str:
+    parts = sorted(s["abs_totals"], key=lambda c: -s["abs_totals"][c])
+    top = [c for c in parts if s["abs_totals"][c] > 0]
+    lines = [
+        f"- {s['mismatched']:,} of {s['keys_compared']:,} company/date keys differ between the dashboard and the API "
+        f"(net {s['delta']:+,} events, {s['abs_delta']:,} in absolute terms).",
+    ]
+    if top:
+        lines.append(
+            "- By size: "
+            + "; ".join(f"**{c}** {pct(s['share_of_abs_delta'][c])} ({s['totals'][c]:+,} net)" for c in top)
+            + "."
+        )
+    for zone, keys in s.get("timezone_zones", {}).items():
+        lines.append(f"- {keys:,} keys match exactly once days are bucketed in **{zone}** instead of UTC.")
+    if s["missing_in_dashboard"] or s["missing_in_api"]:
+        lines.append(
+            f"- {s['missing_in_dashboard']:,} keys exist only in the API and {s['missing_in_api']:,} only in the "
+            "dashboard."
+        )
+    return "\n".join(lines)
+
+
+def explanation(w: dict) -> str:
+    parts = [c for c in ("drift", "duplicates", "corrections", "late", "residual") if w[c]]
+    said = ", ".join(f"{c} {w[c]:+,}" for c in parts) or "nothing"
+    tz = f" The residual vanishes when days are bucketed in {w['tz_zone']}." if w.get("tz_zone") else ""
+    return (
+        f"Dashboard {w['dashboard_events']:,} vs API {w['api_events']:,} for company {w['company_id']} on "
+        f"{w['date']}: delta {w['delta']:+,} = {said}. Cause: **{w['cause']}**.{tz}"
+    )

@@ -1,0 +1,149 @@
+"""Figures for the notebooks and reports. Each takes a result object's frames and returns a matplotlib Figure."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+COLORS = {
+    "drift": "#8c564b",
+    "duplicates": "#d62728",
+    "corrections": "#ff7f0e",
+    "late": "#1f77b4",
+    "residual": "#7f7f7f",
+    "timezone": "#9467bd",
+    "match": "#2ca02c",
+}
+
+
+def heatmap(frame: pd.DataFrame, value: str, title: str, top: int = 30) -> plt.Figure:
+    """company x date heatmap of ``value`` for the ``top`` companies with the largest total."""
+    totals = frame.groupby("company_id")[value].sum().nlargest(top)
+    part = frame[frame["company_id"].isin(totals.index)]
+    grid = part.pivot_table(index="company_id", columns="date", values=value, aggfunc="sum", fill_value=0)
+    grid = grid.loc[totals.index]
+    fig, ax = plt.subplots(figsize=(11, 0.25 * len(grid) + 1.8))
+    image = ax.imshow(grid.to_numpy(), aspect="auto", cmap="Reds", interpolation="nearest")
+    ax.set_yticks(range(len(grid)), [str(c) for c in grid.index], fontsize=7)
+    step = max(1, len(grid.columns) // 12)
+    ax.set_xticks(
+        range(0, len(grid.columns), step),
+        [pd.Timestamp(d).strftime("%m-%d") for d in grid.columns[::step]],
+        fontsize=7,
+    )
+    ax.set_xlabel("date")
+    ax.set_ylabel("company_id")
+    ax.set_title(title)
+    fig.colorbar(image, ax=ax, label=value)
+    fig.tight_layout()
+    return fig
+
+
+def coverage_curve(lag: pd.DataFrame, recommended: int | None, configured: int) -> plt.Figure:
+    """coverage(k) with the recommended and configured lookbacks marked; rows re-read per run on a second axis."""
+    lag = lag[lag["k"] >= 0]
+    fig, ax = plt.subplots(figsize=(9, 4))
+    ax.step(
+        lag["k"],
+        100 * lag["coverage"],
+        where="post",
+        color="#1f77b4",
+        label="coverage(k): events with lag <= k",
+    )
+    ax.set_xlabel("lookback k (days)")
+    ax.set_ylabel("share of events covered (%)")
+    low = max(0.0, 100 * float(lag["coverage"].min()) - 1)
+    ax.set_ylim(low, 100.2)
+    if recommended is not None:
+        ax.axvline(recommended, color="#2ca02c", linestyle="--", label=f"recommended: {recommended} days")
+    ax.axvline(configured, color="#d62728", linestyle=":", label=f"current job: {configured} days")
+    cost = ax.twinx()
+    cost.plot(lag["k"], lag["rows_reread_per_run"], color="#7f7f7f", alpha=0.6, label="rows re-read per run")
+    cost.set_ylabel("rows re-read per run")
+    lines = ax.get_legend_handles_labels()
+    more = cost.get_legend_handles_labels()
+    ax.legend(lines[0] + more[0], lines[1] + more[1], loc="lower right", fontsize=8)
+    ax.set_title("How far back must an incremental job look?")
+    fig.tight_layout()
+    return fig
+
+
+def causes_bar(summary: dict) -> plt.Figure:
+    """|delta| explained by each component, summed over keys."""
+    parts = summary["abs_totals"]
+    names = list(parts)
+    fig, ax = plt.subplots(figsize=(8, 3.2))
+    ax.barh(names, [parts[n] for n in names], color=[COLORS[n] for n in names])
+    for i, n in enumerate(names):
+        ax.text(
+            parts[n],
+            i,
+            f" {parts[n]:,} ({100 * summary['share_of_abs_delta'][n]:.1f}%)",
+            va="center",
+            fontsize=8,
+        )
+    ax.invert_yaxis()
+    ax.set_xlabel("sum over keys of |component| (events)")
+    ax.set_title("What the dashboard-vs-API differences are made of")
+    ax.margins(x=0.25)
+    fig.tight_layout()
+    return fig
+
+
+def waterfall(w: dict) -> plt.Figure:
+    """One key: from the API value, each component, to the dashboard value."""
+    steps = [("API", w["api_events"])] + [
+        (c, w[c]) for c in ("residual", "late", "corrections", "duplicates", "drift")
+    ]
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    level = 0
+    for i, (name, value) in enumerate(steps):
+        if i == 0:
+            ax.bar(i, value, color="#444444")
+            level = value
+            continue
+        # walking from A up to D: D = A + residual + late + corrections + duplicates + drift, read right to left
+        bottom = level if value >= 0 else level + value
+        ax.bar(i, abs(value), bottom=bottom, color=COLORS[name])
+        ax.text(i, level + value, f"{value:+,}", ha="center", va="bottom", fontsize=8)
+        level += value
+    ax.bar(len(steps), w["dashboard_events"], color="#444444")
+    ax.set_xticks(range(len(steps) + 1), [s[0] for s in steps] + ["dashboard"])
+    ax.set_ylabel("events")
+    lo = min(w["api_events"], w["dashboard_events"], level) * 0.9
+    ax.set_ylim(bottom=max(0, lo))
+    ax.set_title(
+        f"company {w['company_id']} on {w['date']}: dashboard {w['dashboard_events']:,} vs API {w['api_events']:,}"
+    )
+    fig.tight_layout()
+    return fig
+
+
+def replayed_loads(loads: pd.DataFrame, top: int = 15) -> plt.Figure:
+    part = loads.head(top)
+    fig, ax = plt.subplots(figsize=(8, 0.3 * len(part) + 1.5))
+    ax.barh([str(x) for x in part["load_id"]], part["events_added"], color=COLORS["duplicates"])
+    ax.invert_yaxis()
+    ax.set_xlabel("events the replay adds")
+    ax.set_ylabel("load_id")
+    ax.set_title("Replayed loads")
+    fig.tight_layout()
+    return fig
+
+
+def before_after(frame: pd.DataFrame, metric: str, title: str) -> plt.Figure:
+    """Grouped bars, log scale: ``metric`` per query (x) and layout (bars)."""
+    grid = frame.pivot_table(index="query", columns="layout", values=metric, aggfunc="first")
+    fig, ax = plt.subplots(figsize=(9, 3.8))
+    width = 0.8 / max(1, len(grid.columns))
+    x = np.arange(len(grid.index))
+    for i, layout in enumerate(grid.columns):
+        ax.bar(x + i * width, grid[layout].clip(lower=1e-9), width, label=layout)
+    ax.set_xticks(x + width * (len(grid.columns) - 1) / 2, grid.index, fontsize=8)
+    ax.set_yscale("log")
+    ax.set_ylabel(metric)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,115 @@
+"""Reports: notebooks run by papermill into HTML without code; every failure mode ends the run as failed.
+
+The notebooks in tests/notebooks each show one failure mode: broken (a cell raises), killed (the kernel dies),
+slow (a cell outlives the timeout); fine works and records a verdict.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from evtools import reports
+from evtools.errors import EvtoolsError
+
+HERE = Path(__file__).parent
+NOTEBOOKS = HERE.parent / "notebooks"
+pytestmark = pytest.mark.slow
+
+
+def _as_daily(tmp_path: Path, name: str) -> Path:
+    folder = tmp_path / "nb"
+    folder.mkdir(exist_ok=True)
+    shutil.copy(HERE / "notebooks" / f"{name}.ipynb", folder / "daily_report.ipynb")
+    return folder
+
+
+def test_fine_notebook_makes_an_ok_run_and_index(tmp_path, sample_dir):
+    record = reports.run_report(
+        "daily", sample_dir / "evtools.toml", tmp_path / "reports", _as_daily(tmp_path, "fine")
+    )
+    assert record["status"] == "ok" and record["headline"] == "all good"
+    run_dir = tmp_path / "reports" / record["date"] / "daily"
+    assert (run_dir / "daily_report.ipynb").is_file() and (run_dir / "daily_report.html").is_file()
+    index = (tmp_path / "reports" / "index.html").read_text()
+    assert "all good" in index and f"{record['date']}/daily/index.html" in index
+
+
+@pytest.mark.parametrize(
+    ("name", "error"), [("broken", "this cell fails on purpose"), ("killed", "Dead"), ("slow", "Timeout")]
+)
+def test_failure_modes_end_the_run_as_failed(tmp_path, sample_dir, name, error):
+    start = time.perf_counter()
+    with pytest.raises(reports.ReportFailed) as err:
+        reports.run_report(
+            "daily", sample_dir / "evtools.toml", tmp_path / "r", _as_daily(tmp_path, name), timeout=5
+        )
+    assert time.perf_counter() - start < 50
+    assert error.lower() in str(err.value).lower()
+    run = json.loads(next((tmp_path / "r").glob("*/daily/run.json")).read_text())
+    assert run["status"] == "failed" and run["notebooks"][0]["status"] == "failed"
+    assert next((tmp_path / "r").glob("*/daily/daily_report.ipynb")).is_file()  # the audit record is kept
+    assert "failed" in (tmp_path / "r" / "index.html").read_text()
+
+
+def test_unknown_parameter_is_rejected(tmp_path, sample_dir):
+    with pytest.raises(EvtoolsError, match="unknown parameter nope"):
+        reports.run_report(
+            "daily",
+            sample_dir / "evtools.toml",
+            tmp_path / "r",
+            _as_daily(tmp_path, "fine"),
+            params={"nope": 1},
+        )
+
+
+def test_investigation_notebooks_render_figures_without_code(tmp_path, sample_dir):
+    only = ["03_duplicates_late_appends", "04_reconciliation"]
+    record = reports.run_report(
+        "investigation", sample_dir / "evtools.toml", tmp_path / "r", NOTEBOOKS, only=only
+    )
+    assert record["status"] == "ok"
+    q, r = record["records"]["quality"], record["records"]["reconcile"]
+    run_dir = tmp_path / "r" / record["date"] / "investigation"
+    html3 = (run_dir / "03_duplicates_late_appends.html").read_text()
+    html4 = (run_dir / "04_reconciliation.html").read_text()
+    assert f"{q['duplicate_excess']:,}" in html3 and f"{q['distinct_survivors']:,}" in html3
+    assert f"{r['mismatched']:,} of {r['keys_compared']:,}" in html4
+    for html in (html3, html4):
+        assert "load_config(" not in html and "open_sources(" not in html and "import " not in html  # no code
+        assert len(re.findall(r'src="data:image/png;base64', html)) >= 3  # figures embedded
+        assert "<script src=" not in html  # nothing loaded from elsewhere
+    index = (run_dir / "index.html").read_text()
+    assert "Duplicates inflate the totals." in index and f"{q['duplicate_excess']:,}" in index
+
+
+def test_committed_notebooks_have_no_outputs_and_a_parameters_cell():
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert all(not c.outputs and c.execution_count is None for c in code), path.name
+        assert sum("parameters" in c.metadata.get("tags", []) for c in code) == 1, path.name
+        assert nb.metadata["kernelspec"]["name"] == "python3"
+
+
+def test_notebooks_match_their_percent_pairs():
+    import jupytext
+
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        pair = path.with_suffix(".py")
+        assert pair.is_file(), f"{path.name} has no py:percent pair"
+        a = [c.source for c in nbformat.read(path, as_version=4).cells]
+        b = [c.source for c in jupytext.read(pair).cells]
+        assert a == b, f"{path.name} and {pair.name} differ: run jupytext --sync {pair}"
+
+
+def test_notebooks_define_no_functions():
+    for path in sorted(NOTEBOOKS.glob("*.py")):
+        text = path.read_text()
+        assert not re.search(r"^\s*(def|class) ", text, re.M), path.name
