@@ -70,7 +70,7 @@ def test_unknown_parameter_is_rejected(tmp_path, sample_dir):
 
 
 def test_investigation_notebooks_render_figures_without_code(tmp_path, sample_dir):
-    only = ["03_duplicates_late_appends", "04_reconciliation"]
+    only = ["01_query_plan", "02_scan_volume", "03_duplicates_late_appends", "04_reconciliation"]
     record = reports.run_report(
         "investigation", sample_dir / "evtools.toml", tmp_path / "r", NOTEBOOKS, only=only
     )
@@ -85,7 +85,16 @@ def test_investigation_notebooks_render_figures_without_code(tmp_path, sample_di
         assert "load_config(" not in html and "open_sources(" not in html and "import " not in html  # no code
         assert len(re.findall(r'src="data:image/png;base64', html)) >= 3  # figures embedded
         assert "<script src=" not in html  # nothing loaded from elsewhere
+    lay = record["records"]["layout"]
+    html2 = (run_dir / "02_scan_volume.html").read_text()
+    assert f"{lay['window_to_ideal']:.2f}x what the needed rows alone hold" in html2
+    assert len(re.findall(r'src="data:image/png;base64', html2)) >= 2
+    html1 = (run_dir / "01_query_plan.html").read_text()
+    assert (
+        "Flag <strong>full_scan</strong>" in html1 and len(re.findall(r"data:image/png;base64", html1)) >= 2
+    )
     index = (run_dir / "index.html").read_text()
+    assert "The job scans all history every day." in index
     assert "Duplicates inflate the totals." in index and f"{q['duplicate_excess']:,}" in index
 
 

@@ -110,6 +110,27 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.set_defaults(func=cmd_explain)
 
+    p = sub.add_parser(
+        "profile", help="profile the job's query: plan, time per operator, bytes and row groups read"
+    )
+    _common(p)
+    p.add_argument(
+        "--sql", type=Path, help="a file with the query to profile (default: the job's aggregation)"
+    )
+    p.add_argument("--window-days", type=_positive, help="profile the incremental form over the last N dates")
+    p.set_defaults(func=cmd_profile)
+
+    p = sub.add_parser(
+        "layout", help="re-lay fact_events by date and measure what each query reads before and after"
+    )
+    _common(p)
+    p.add_argument("--window-days", type=_positive, default=2, help="the incremental window (default 2)")
+    p.add_argument("--repeats", type=_positive, default=5, help="timed runs per query (default 5)")
+    p.add_argument(
+        "--table", default="fact_events", help="your warehouse table, for the DDL (default fact_events)"
+    )
+    p.set_defaults(func=cmd_layout)
+
     p = sub.add_parser("report", help="run a report's notebooks with papermill and render them to HTML")
     p.add_argument("kind", choices=["investigation", "daily"], help="which report")
     p.add_argument("--config", default=DEFAULT_CONFIG, help="config file (default: ./evtools.toml)")
@@ -217,6 +238,49 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if args.out:
         paths = result.write(args.out)
         output.echo(f"\nwrote {', '.join(p.name for p in paths)} to {args.out}")
+    return 0
+
+
+def cmd_profile(args: argparse.Namespace) -> int:
+    from evtools import profiling
+    from evtools.sources import open_sources
+
+    config = load_config(args.config)
+    con = open_sources(config, names=("fact_events",))
+    if args.sql:
+        if not args.sql.is_file():
+            raise EvtoolsError(f"{args.sql}: --sql file not found")
+        sql, params = args.sql.read_text(), {}
+        for warning in profiling.pruning_warnings(sql):
+            output.echo(f"warning: {warning}")
+    else:
+        sql, params = profiling.job_query(con, args.window_days)
+    result = profiling.profile(con, sql, params)
+    output.profile_summary(result)
+    if args.out:
+        paths = result.write(args.out)
+        output.echo(f"\nwrote {', '.join(p.name for p in paths)} to {args.out}")
+    return 0
+
+
+def cmd_layout(args: argparse.Namespace) -> int:
+    from evtools import ddl, layout
+    from evtools.sources import open_sources
+
+    if not args.out:
+        raise EvtoolsError("layout: --out is required (the re-laid copies of fact_events are written there)")
+    config = load_config(args.config)
+    con = open_sources(config, names=("fact_events",))
+    files = layout.write_layouts(con, args.out / "layouts")
+    result = layout.measure(config, files, args.window_days, args.repeats)
+    spec = ddl.LayoutSpec.from_config(config, args.table, *layout.date_range(con))
+    statements = ddl.ddl(spec)
+    result.write(args.out / "measurements")
+    (args.out / "ddl.sql").write_text(
+        "\n\n".join(f"-- {name}\n{text}" for name, text in statements.items()) + "\n"
+    )
+    output.layout_summary(result)
+    output.echo(f"\nwrote layouts, measurements and ddl.sql to {args.out}")
     return 0
 
 

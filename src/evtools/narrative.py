@@ -70,3 +70,47 @@ def explanation(w: dict) -> str:
         f"Dashboard {w['dashboard_events']:,} vs API {w['api_events']:,} for company {w['company_id']} on "
         f"{w['date']}: delta {w['delta']:+,} = {said}. Cause: **{w['cause']}**.{tz}"
     )
+
+
+def profile(full, window=None) -> str:
+    """What the job's plan says: where the time goes, what it reads, and the flags."""
+    t = full.totals
+    ops = full.operators
+    top = ops.loc[ops["share_of_time"].idxmax()] if len(ops) else None
+    lines = [
+        f"- The job's query took {t['seconds']:.3f} s and read {(t['bytes_read'] or 0) / 1e6:,.1f} MB: "
+        f"{t['rows_scanned']:,} rows from {t['row_groups_scanned']} of {t['row_groups_total']} row groups in "
+        f"{t['files_read']} files."
+    ]
+    if top is not None:
+        lines.append(f"- {top['operator']} takes {pct(top['share_of_time'])} of the operators' time.")
+    lines += [f"- Flag **{f['flag']}**: {f['evidence']}." for f in full.flags]
+    if window is not None:
+        w = window.totals
+        lines.append(
+            f"- Restricted to the incremental window it reads {(w['bytes_read'] or 0) / 1e6:,.1f} MB "
+            f"({pct((w['bytes_read'] or 0) / max(t['bytes_read'] or 1, 1))} of the full job) from "
+            f"{w['row_groups_scanned']} of {w['row_groups_total']} row groups, but still opens {w['files_read']} files: "
+            "pruning works on the statistics of each file, and every footer must be read to use them."
+        )
+    return "\n".join(lines)
+
+
+def layout(s: dict) -> str:
+    """What re-laying the data buys, from the layout measurements."""
+    b = s["by_layout"]
+    after = s["after_layout"]
+    lines = [
+        f"- Today the full job reads {s['full_bytes_before'] / 1e6:,.1f} MB every run "
+        f"({s['full_seconds_before']:.3f} s).",
+        f"- The {s['window_days']}-day incremental window reads {s['window_bytes_before'] / 1e6:,.1f} MB as ingested "
+        f"and {s['window_bytes_after'] / 1e6:,.2f} MB partitioned by date: {pct(s['window_share_after'], 2)} of the full "
+        f"job, {s['window_to_ideal']:.2f}x what the needed rows alone hold.",
+    ]
+    if "company_day" in b.get("before", {}) and "company_day" in b.get(after, {}):
+        lines.append(
+            f"- One company on one date: {b['before']['company_day']['bytes_read'] / 1e6:,.2f} MB as ingested, "
+            f"{b[after]['company_day']['bytes_read'] / 1e6:,.3f} MB partitioned and sorted "
+            f"(row groups {b['before']['company_day']['row_groups']} vs {b[after]['company_day']['row_groups']})."
+        )
+    return "\n".join(lines)

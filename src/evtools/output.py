@@ -104,3 +104,37 @@ def explanation(e, roles: dict) -> None:
                 rows.drop(columns=["role"]),
                 title=f"{what}: {len(rows)} rows, {rows['events'].sum():,} events",
             )
+
+
+def profile_summary(p) -> None:
+    t = p.totals
+    print(
+        f"{t['seconds']:.3f} s, {(t['bytes_read'] or 0) / 1e6:,.1f} MB read, {t['rows_scanned']:,} rows scanned, "
+        f"row groups {t['row_groups_scanned']}/{t['row_groups_total']}, {t['files_read']} files, "
+        f"peak buffer {(t['peak_buffer_memory'] or 0) / 1e6:,.1f} MB"
+    )
+    cols = ["depth", "operator", "share_of_time", "rows_in", "rows_out", "estimated_rows", "filters"]
+    table(p.operators[cols], title="operators")
+    for f in p.flags:
+        print(f"flag {f['flag']}: {f['evidence']}")
+
+
+def layout_summary(r) -> None:
+    cols = [
+        "layout",
+        "query",
+        "median_seconds",
+        "bytes_read",
+        "bytes_read_vs_before",
+        "bytes_vs_ideal",
+        "row_groups_scanned",
+        "row_groups_total",
+        "files_read",
+    ]
+    table(r.measurements[cols], title="what each query reads, per layout")
+    s = r.summary
+    print(
+        f"\nthe full job reads {s['full_bytes_before'] / 1e6:,.1f} MB as ingested; the {s['window_days']}-day window "
+        f"reads {100 * s['window_share_after']:.2f}% of that in the {s['after_layout']} layout "
+        f"({s['window_to_ideal']:.2f}x the ideal)"
+    )

@@ -147,3 +147,29 @@ def before_after(frame: pd.DataFrame, metric: str, title: str) -> plt.Figure:
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def plan_tree(ops: pd.DataFrame, totals: dict) -> plt.Figure:
+    """The plan as an indented list of operators, each with a bar for its share of operator time."""
+    fig, ax = plt.subplots(figsize=(10, 0.42 * len(ops) + 1.2))
+    for i, op in enumerate(ops.itertuples()):
+        ax.barh(
+            i, op.share_of_time, left=0, color="#d62728" if op.share_of_time > 0.5 else "#1f77b4", alpha=0.8
+        )
+        label = f"{'   ' * op.depth}{op.operator}  {100 * op.share_of_time:.0f}%  {op.rows_out:,} rows"
+        if op.is_scan and op.row_groups_total:
+            label += f"  (row groups {int(op.row_groups_scanned)}/{int(op.row_groups_total)})"
+        if op.filters:
+            label += f"  filter: {op.filters[:60]}"
+        ax.text(0.01, i, label, va="center", fontsize=8, family="monospace")
+    ax.set_ylim(len(ops) - 0.5, -0.5)
+    ax.set_xlim(0, 1)
+    ax.set_yticks([])
+    ax.set_xlabel("share of operator time")
+    gb = (totals.get("bytes_read") or 0) / 1e6
+    ax.set_title(
+        f"Query plan: {totals.get('seconds') or 0:.3f} s, {gb:,.1f} MB read, "
+        f"row groups {totals.get('row_groups_scanned')}/{totals.get('row_groups_total')}"
+    )
+    fig.tight_layout()
+    return fig

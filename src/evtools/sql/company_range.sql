@@ -1,0 +1,5 @@
+-- One company over the dates from $since on.
+SELECT company_id, date, SUM(events) AS events
+FROM fact_events
+WHERE company_id = $company AND date >= $since
+GROUP BY company_id, date

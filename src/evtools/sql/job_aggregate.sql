@@ -1,0 +1,4 @@
+-- The daily job's query: events per company and date over all history.
+SELECT company_id, date, SUM(events) AS events
+FROM fact_events
+GROUP BY company_id, date

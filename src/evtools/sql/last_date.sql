@@ -1,0 +1,2 @@
+-- The latest date in fact_events.
+SELECT max(date) FROM fact_events
