@@ -99,3 +99,122 @@ def reconcile_case(config_path: Path) -> dict:
         "mismatched": s["mismatched"],
         "timezone_keys": s["keys_by_cause"].get("timezone", 0),
     }
+
+
+WORK = Path(__file__).resolve().parent / "work"
+
+
+@case("layout", "evtools layout: the query set on the ingested files and on the date-partitioned copy")
+def layout_case(config_path: Path) -> dict:
+    from evtools import layout
+
+    config = load_config(config_path)
+    target = WORK / "layouts"
+    files = {"sorted": str(target / "sorted.parquet"), "by_date": str(target / "by_date" / "*" / "*.parquet")}
+    if not (target / "sorted.parquet").exists():
+        files = layout.write_layouts(open_sources(config, names=("fact_events",), check=False), target)
+    s = layout.measure(config, files, window_days=2, repeats=3).summary
+    b = s["by_layout"]
+    return {
+        "full_GB_before": round(s["full_bytes_before"] / 1e9, 3),
+        "window_MB_after": round(s["window_bytes_after"] / 1e6, 1),
+        "window_share_of_full": round(s["window_share_after"], 5),
+        "window_to_ideal": round(s["window_to_ideal"], 2),
+        "window_s_before": round(b["before"]["window"]["median_seconds"], 3),
+        "window_s_after": round(b["by_date"]["window"]["median_seconds"], 3),
+        "company_day_MB_before": round(b["before"]["company_day"]["bytes_read"] / 1e6, 1),
+        "company_day_MB_after": round(b["by_date"]["company_day"]["bytes_read"] / 1e6, 2),
+    }
+
+
+@case("profile_overhead", "the job's query profiled (JSON, detailed) vs unprofiled: median of 5 runs each")
+def profile_overhead(config_path: Path) -> dict:
+    import statistics
+    import time
+
+    from evtools import profiling
+
+    config = load_config(config_path)
+    con = open_sources(config, names=("fact_events",), check=False)
+    sql, params = profiling.job_query(con)
+    con.execute(sql, params).fetchall()
+
+    def timed(fn) -> float:
+        runs = []
+        for _ in range(5):
+            start = time.perf_counter()
+            fn()
+            runs.append(time.perf_counter() - start)
+        return statistics.median(runs)
+
+    plain = timed(lambda: con.execute(sql, params).fetchall())
+    profiled = timed(lambda: profiling.profile(con, sql, params))
+    return {
+        "plain_s": round(plain, 3),
+        "profiled_s": round(profiled, 3),
+        "overhead": round(profiled / plain - 1, 3),
+    }
+
+
+def _refresh_db(config) -> Path:
+    """An aggregate built as of the day before the last ingestion day (rebuilt when missing)."""
+    import datetime as dt
+
+    from evtools import refresh
+
+    db = WORK / "refresh_base.duckdb"
+    newest = (
+        open_sources(config, names=("fact_events",), check=False)
+        .execute("SELECT max(ingested_at) FROM fact_events")
+        .fetchall()[0][0]
+    )
+    until = dt.datetime.combine(newest.date() - dt.timedelta(days=30), dt.time())
+    if not db.exists():
+        WORK.mkdir(parents=True, exist_ok=True)
+        refresh.refresh(config, db, until=until, full=True)
+    return db
+
+
+@case(
+    "refresh_full",
+    "evtools refresh --full: latest version per event_id, then the aggregate, written to DuckDB",
+)
+def refresh_full(config_path: Path) -> dict:
+    import tempfile
+
+    from evtools import refresh
+
+    config = load_config(config_path)
+    with tempfile.TemporaryDirectory(dir=WORK if WORK.exists() else None) as tmp:
+        r = refresh.refresh(config, Path(tmp) / "agg.duckdb", full=True)
+    return {"keys": r.keys_changed, "rows": r.rows_read}
+
+
+@case("refresh_daily", "evtools refresh: one new day of ingestion (with its late rows) on a built aggregate")
+def refresh_daily(config_path: Path) -> dict:
+    import datetime as dt
+    import shutil
+    import tempfile
+
+    from evtools import refresh
+
+    config = load_config(config_path)
+    base = _refresh_db(config)
+    with tempfile.TemporaryDirectory(dir=WORK) as tmp:
+        db = Path(tmp) / "agg.duckdb"
+        shutil.copy(base, db)
+        con = refresh.duckdb.connect(str(db), read_only=True)
+        watermark = con.execute("SELECT watermark FROM evtools_state").fetchall()[0][0]
+        con.close()
+        import time
+
+        start = time.perf_counter()
+        r = refresh.refresh(config, db, until=watermark + dt.timedelta(days=1))
+        seconds = time.perf_counter() - start
+    return {
+        "run_s": round(seconds, 3),
+        "new_rows": r.rows_read,
+        "keys_changed": r.keys_changed,
+        "dates": r.dates_recomputed,
+        "dropped_by_2day_window": r.missed_by_lookback_rows,
+    }

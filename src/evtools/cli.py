@@ -12,7 +12,7 @@ from pathlib import Path
 
 from evtools import output
 from evtools.config import DEFAULT_CONFIG, load_config
-from evtools.errors import EvtoolsError
+from evtools.errors import CheckFailed, EvtoolsError
 from evtools.fsutil import atomic_dir
 
 log = logging.getLogger("evtools")
@@ -23,6 +23,16 @@ def _date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError as e:
         raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, found '{text}'") from e
+
+
+def _timestamp(text: str) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(
+            f"expected a timestamp YYYY-MM-DD[ HH:MM[:SS]], found '{text}'"
+        ) from e
+    return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
 
 
 def _positive(text: str) -> int:
@@ -130,6 +140,34 @@ def build_parser() -> argparse.ArgumentParser:
         "--table", default="fact_events", help="your warehouse table, for the DDL (default fact_events)"
     )
     p.set_defaults(func=cmd_layout)
+
+    p = sub.add_parser("refresh", help="maintain the exact incremental aggregate agg_company_daily_events")
+    p.add_argument("--config", default=DEFAULT_CONFIG, help="config file (default: ./evtools.toml)")
+    p.add_argument("--db", type=Path, help="the aggregate's DuckDB file (default: settings.aggregate_db)")
+    p.add_argument(
+        "--until", type=_timestamp, help="process rows ingested up to this time (default: the newest)"
+    )
+    p.add_argument("--full", action="store_true", help="rebuild from scratch")
+    p.add_argument(
+        "--strategy",
+        choices=["touched", "lookback"],
+        default="touched",
+        help="touched: exact, follows the new rows (default); lookback: the fixed-window job",
+    )
+    p.add_argument(
+        "--lookback-days", type=int, help="the window of the lookback strategy (default: settings)"
+    )
+    p.add_argument("--from", dest="date_from", type=_date, help="backfill: first date to rebuild")
+    p.add_argument("--to", dest="date_to", type=_date, help="backfill: last date to rebuild")
+    p.add_argument(
+        "--wait", type=float, default=0.0, help="seconds to wait for a running refresh (default 0)"
+    )
+    p.add_argument(
+        "--verify",
+        action="store_true",
+        help="compare the table with a full recomputation; exit 1 on any difference",
+    )
+    p.set_defaults(func=cmd_refresh)
 
     p = sub.add_parser("report", help="run a report's notebooks with papermill and render them to HTML")
     p.add_argument("kind", choices=["investigation", "daily"], help="which report")
@@ -281,6 +319,34 @@ def cmd_layout(args: argparse.Namespace) -> int:
     )
     output.layout_summary(result)
     output.echo(f"\nwrote layouts, measurements and ddl.sql to {args.out}")
+    return 0
+
+
+def cmd_refresh(args: argparse.Namespace) -> int:
+    from evtools import refresh
+
+    config = load_config(args.config)
+    if args.verify:
+        diff = refresh.verify(config, args.db)
+        output.table(diff, title=f"keys differing from a full recomputation: {len(diff)}")
+        if len(diff):
+            raise CheckFailed(f"the aggregate differs from a full recomputation on {len(diff)} keys")
+        return 0
+    if (args.date_from is None) != (args.date_to is None):
+        raise EvtoolsError("refresh: --from and --to go together")
+    backfill = (args.date_from, args.date_to) if args.date_from else None
+    r = refresh.refresh(
+        config, args.db, args.until, args.strategy, args.full, args.lookback_days, backfill, args.wait
+    )
+    output.echo(
+        f"run {r.run_id} ({r.strategy}, {r.mode}): watermark {r.watermark_before} -> {r.watermark_after}; "
+        f"{r.rows_read:,} rows read, {r.keys_changed:,} keys on {r.dates_recomputed:,} dates rewritten in {r.seconds:.2f} s"
+    )
+    if r.missed_by_lookback_rows:
+        output.echo(
+            f"a fixed-window job would have dropped {r.missed_by_lookback_rows:,} of the new rows "
+            f"({r.missed_by_lookback_events:,} events): their dates are older than its lookback"
+        )
     return 0
 
 

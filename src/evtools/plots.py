@@ -173,3 +173,36 @@ def plan_tree(ops: pd.DataFrame, totals: dict) -> plt.Figure:
     )
     fig.tight_layout()
     return fig
+
+
+def replay(days: pd.DataFrame) -> plt.Figure:
+    """What the fixed-window job misses per day against the exact refresh, and run times against a full rebuild."""
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 6), sharex=True)
+    top.bar(
+        days["until"],
+        days["lookback_missing_events"],
+        color=COLORS["late"],
+        label="lookback job: events missing",
+    )
+    top.plot(
+        days["until"],
+        days["touched_differing_keys"],
+        color=COLORS["match"],
+        marker="o",
+        label="exact refresh: keys differing from a full recomputation",
+    )
+    top.set_ylabel("events / keys")
+    top.legend(fontsize=8)
+    top.set_title("What each strategy gets wrong, day by day")
+    for col, label in (
+        ("touched_seconds", "exact incremental refresh"),
+        ("lookback_seconds", "fixed-window job"),
+        ("full_seconds", "full rebuild"),
+    ):
+        bottom.plot(days["until"], days[col], marker=".", label=label)
+    bottom.set_yscale("log")
+    bottom.set_ylabel("seconds per run")
+    bottom.legend(fontsize=8)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,354 @@
+"""An exact, incremental, materialised daily aggregate: ``agg_company_daily_events``.
+
+The table holds, per (company_id, date), ``events`` = the sum of the latest versions of the events lying on that key
+and ``rows`` = how many latest versions that is, as of the watermark (the largest ingested_at processed): it always
+equals a full recomputation as of the watermark (``verify`` checks it).
+
+Strategies:
+- touched (default): the rows ingested since the watermark are reduced to the latest version per event_id and
+  replace the versions they supersede, which the database keeps (``evtools_latest``: one row per event_id). Only the
+  keys those versions move change, on whatever date they lie (a correction can move an event to another date), so a
+  run costs what the new rows cost, not what the history costs.
+- lookback: the fixed-window job (re-read the last ``lookback_days`` dates, deduplicated within them), kept to show
+  what it misses: rows arriving for older dates.
+
+Every run is one transaction: a run that fails or is killed leaves the table, the state and the watermark as they
+were; a second refresh waits for the lock or fails with a clear message; a run with nothing new changes nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import logging
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from evtools.config import Config
+from evtools.errors import ConcurrentRun, EvtoolsError
+from evtools.queries import execute, fetch_row, load_sql, run
+from evtools.sources import open_sources
+
+log = logging.getLogger(__name__)
+STRATEGIES = ("touched", "lookback")
+FAULT_ENV = "EVTOOLS_REFRESH_FAULT"  # test seam: "raise" or "kill" in the middle of a run's transaction
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_id: int
+    strategy: str
+    mode: str  # full | incremental | noop | backfill
+    watermark_before: dt.datetime | None
+    watermark_after: dt.datetime | None
+    rows_read: int
+    keys_changed: int
+    dates_recomputed: int
+    missed_by_lookback_rows: int
+    missed_by_lookback_events: int
+    seconds: float
+
+
+@contextlib.contextmanager
+def locked(db: Path, wait: float = 0.0) -> Iterator[None]:
+    """Hold an exclusive lock on ``db`` (``<db>.lock``) for the run; wait up to ``wait`` seconds for it."""
+    db.parent.mkdir(parents=True, exist_ok=True)
+    path = db.with_name(db.name + ".lock")
+    with open(path, "a+") as handle:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise ConcurrentRun(
+                        f"{db}: another refresh is running (it holds {path}); wait for it or pass --wait SECONDS"
+                    ) from None
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def attach(con: duckdb.DuckDBPyConnection, db: Path) -> None:
+    con.execute("ATTACH $p AS agg", {"p": str(db)})
+    execute(con, "refresh_state")
+
+
+def state(con: duckdb.DuckDBPyConnection) -> tuple[str | None, dt.datetime | None]:
+    """(strategy, watermark) of the attached aggregate database; (None, None) before its first build."""
+    rows = con.execute("SELECT strategy, watermark FROM agg.evtools_state").fetchall()
+    return rows[0] if rows else (None, None)
+
+
+def refresh(
+    config: Config,
+    db: Path | None = None,
+    until: dt.datetime | None = None,
+    strategy: str = "touched",
+    full: bool = False,
+    lookback_days: int | None = None,
+    backfill: tuple[dt.date, dt.date] | None = None,
+    wait: float = 0.0,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> RunResult:
+    """One refresh run of the aggregate in ``db`` (default: the config's aggregate_db)."""
+    if strategy not in STRATEGIES:
+        raise EvtoolsError(f"refresh --strategy: expected one of {', '.join(STRATEGIES)}, found '{strategy}'")
+    db = Path(db) if db else config.aggregate_db
+    lookback = config.settings.lookback_days if lookback_days is None else lookback_days
+    with locked(db, wait):
+        con = con or open_sources(config, names=("fact_events",))
+        attach(con, db)
+        try:
+            return _run(con, config, strategy, full, lookback, until, backfill)
+        finally:
+            con.execute("DETACH agg")
+
+
+def _run(con, config, strategy, full, lookback, until, backfill) -> RunResult:
+    start = time.perf_counter()
+    started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    before_strategy, watermark = state(con)
+    newest = fetch_row(con, "SELECT max(ingested_at) FROM fact_events")[0]
+    until = until or newest
+    if until is None:
+        raise EvtoolsError("fact_events is empty: nothing to refresh")
+    if watermark is not None and until < watermark and not full:
+        raise EvtoolsError(
+            f"refresh --until {until}: before the watermark {watermark}; use --full to rebuild"
+        )
+    if before_strategy and before_strategy != strategy and not full:
+        raise EvtoolsError(
+            f"the aggregate was built with strategy '{before_strategy}'; rebuild with --full to switch to '{strategy}'"
+        )
+    mode = "full" if full or watermark is None else ("backfill" if backfill else "incremental")
+    since = (until.date() - dt.timedelta(days=max(lookback - 1, 0))) if lookback else until.date()
+    missed = (0, 0)
+    if watermark is not None and mode != "backfill":
+        missed = tuple(
+            fetch_row(
+                con, load_sql("refresh_missed"), {"watermark": watermark, "until": until, "since": since}
+            )
+        )
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    run_id = fetch_row(con, "SELECT coalesce(max(run_id), 0) + 1 FROM agg.evtools_runs")[0]
+    rows_read = keys = dates = 0
+    if mode == "incremental" and until == watermark:
+        mode = "noop"
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if mode == "full":
+            execute(con, "refresh_full_latest", {"until": until})
+            _fault("after_latest")
+            execute(con, "refresh_full_agg", {"now": now})
+            rows_read, keys, dates = _full_counts(con)
+        elif mode == "backfill":
+            keys, dates = _backfill(con, backfill, now)
+        elif mode == "incremental" and strategy == "touched":
+            execute(con, "refresh_new", {"watermark": watermark, "until": until})
+            execute(con, "refresh_delta")
+            _fault("before_apply")
+            execute(con, "refresh_apply", {"now": now})
+            _fault("after_apply")
+            rows_read, keys, dates = fetch_row(
+                con, "SELECT (SELECT count(*) FROM _new), count(*), count(DISTINCT date) FROM _delta"
+            )
+        elif mode == "incremental":
+            execute(con, "refresh_lookback", {"since": since, "until": until})
+            execute(con, "refresh_lookback_apply", {"since": since, "now": now})
+            _fault("after_apply")
+            rows_read, keys, dates = fetch_row(
+                con, "SELECT sum(rows), count(*), count(DISTINCT date) FROM _window"
+            )
+        new_watermark = watermark if mode in ("noop", "backfill") else until
+        con.execute("DELETE FROM agg.evtools_state")
+        con.execute(
+            "INSERT INTO agg.evtools_state VALUES ($s, $w, $n)", {"s": strategy, "w": new_watermark, "n": now}
+        )
+        result = RunResult(
+            run_id,
+            strategy,
+            mode,
+            watermark,
+            new_watermark,
+            int(rows_read or 0),
+            int(keys or 0),
+            int(dates or 0),
+            int(missed[0]),
+            int(missed[1]),
+            round(time.perf_counter() - start, 3),
+        )
+        _log_run(con, result, started, until, "ok", None)
+        con.execute("COMMIT")
+    except BaseException as e:
+        con.execute("ROLLBACK")
+        failed = RunResult(
+            run_id, strategy, mode, watermark, watermark, 0, 0, 0, 0, 0, round(time.perf_counter() - start, 3)
+        )
+        with contextlib.suppress(duckdb.Error):
+            _log_run(con, failed, started, until, "failed", f"{type(e).__name__}: {e}"[:500])
+        raise
+    return result
+
+
+def _full_counts(con) -> tuple[int, int, int]:
+    return tuple(
+        fetch_row(
+            con,
+            "SELECT (SELECT count(*) FROM agg.evtools_latest), count(*), count(DISTINCT date) "
+            "FROM agg.agg_company_daily_events",
+        )
+    )
+
+
+def _backfill(con, span: tuple[dt.date, dt.date], now: dt.datetime) -> tuple[int, int]:
+    """Rebuild the aggregate's rows for the dates in ``span`` from the stored latest versions."""
+    params = {"first": span[0], "last": span[1], "now": now}
+    execute(con, "refresh_backfill", params)
+    return tuple(fetch_row(con, "SELECT count(*), count(DISTINCT date) FROM _backfill"))
+
+
+def _log_run(con, r: RunResult, started, until, status: str, error: str | None) -> None:
+    con.execute(
+        "INSERT INTO agg.evtools_runs VALUES ($id, $start, $end, $strategy, $mode, $wb, $wa, $until, $rows, $keys, "
+        "$dates, $mr, $me, $status, $error)",
+        {
+            "id": r.run_id,
+            "start": started,
+            "end": dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            "strategy": r.strategy,
+            "mode": r.mode,
+            "wb": r.watermark_before,
+            "wa": r.watermark_after,
+            "until": until,
+            "rows": r.rows_read,
+            "keys": r.keys_changed,
+            "dates": r.dates_recomputed,
+            "mr": r.missed_by_lookback_rows,
+            "me": r.missed_by_lookback_events,
+            "status": status,
+            "error": error,
+        },
+    )
+
+
+def _fault(point: str) -> None:
+    """Fail here when the test seam asks for it (``EVTOOLS_REFRESH_FAULT=raise:<point>`` or ``kill:<point>``)."""
+    wanted = os.environ.get(FAULT_ENV, "")
+    if not wanted.endswith(f":{point}"):
+        return
+    if wanted.startswith("kill:"):
+        os.kill(os.getpid(), 9)
+    raise RuntimeError(f"injected fault at {point}")
+
+
+def verify(config: Config, db: Path | None = None) -> pd.DataFrame:
+    """Keys where the aggregate differs from a full recomputation as of its watermark (empty when exact)."""
+    db = Path(db) if db else config.aggregate_db
+    if not db.is_file():
+        raise EvtoolsError(f"{db}: no aggregate database yet; run evtools refresh first")
+    con = open_sources(config, names=("fact_events",))
+    con.execute("ATTACH $p AS agg (READ_ONLY)", {"p": str(db)})
+    _, watermark = state(con)
+    if watermark is None:
+        raise EvtoolsError(f"{db}: the aggregate has never been built; run evtools refresh first")
+    return run(con, "refresh_verify", {"until": watermark})
+
+
+def table(config: Config, db: Path | None = None) -> pd.DataFrame:
+    """The aggregate as a frame (for small data and tests)."""
+    con = duckdb.connect(str(Path(db) if db else config.aggregate_db), read_only=True)
+    try:
+        return con.execute(load_sql("refresh_table")).df()
+    finally:
+        con.close()
+
+
+def runs(config: Config, db: Path | None = None) -> pd.DataFrame:
+    """One row per refresh run."""
+    con = duckdb.connect(str(Path(db) if db else config.aggregate_db), read_only=True)
+    try:
+        return con.execute(load_sql("refresh_runs")).df()
+    finally:
+        con.close()
+
+
+@dataclass(frozen=True)
+class Replay:
+    """A day-by-day replay of the ingestion timeline with both strategies (one row per day) and its summary."""
+
+    days: pd.DataFrame
+    summary: dict
+
+
+def replay(
+    config: Config,
+    first: dt.date,
+    last: dt.date,
+    lookback_days: int | None = None,
+    folder: Path | None = None,
+) -> Replay:
+    """Refresh once per day from ``first`` to ``last`` (until = that day's midnight) with both strategies, rebuild in
+    full each day for comparison, and check both tables against a full recomputation after every run."""
+    import tempfile
+
+    lookback = config.settings.lookback_days if lookback_days is None else lookback_days
+    folder = Path(folder or tempfile.mkdtemp(prefix="evtools-replay-"))
+    dbs = {name: folder / f"{name}.duckdb" for name in ("touched", "lookback", "full")}
+    for db in dbs.values():
+        db.unlink(missing_ok=True)
+    records = []
+    day = first
+    while day <= last:
+        until = dt.datetime.combine(day, dt.time())
+        exact = refresh(config, dbs["touched"], until=until)
+        fixed = refresh(config, dbs["lookback"], until=until, strategy="lookback", lookback_days=lookback)
+        full = refresh(config, dbs["full"], until=until, full=True)
+        exact_diff = verify(config, dbs["touched"])
+        fixed_diff = verify(config, dbs["lookback"])
+        gap = fixed_diff["full_events"].fillna(0) - fixed_diff["table_events"].fillna(0)
+        records.append(
+            {
+                "until": until,
+                "mode": exact.mode,
+                "new_rows": exact.rows_read,
+                "touched_seconds": exact.seconds,
+                "lookback_seconds": fixed.seconds,
+                "full_seconds": full.seconds,
+                "touched_keys_changed": exact.keys_changed,
+                "touched_dates": exact.dates_recomputed,
+                "touched_differing_keys": len(exact_diff),
+                "lookback_differing_keys": len(fixed_diff),
+                "lookback_missing_events": int(gap.sum()),
+                "dropped_by_window_rows": fixed.missed_by_lookback_rows,
+                "dropped_by_window_events": fixed.missed_by_lookback_events,
+            }
+        )
+        day += dt.timedelta(days=1)
+    frame = pd.DataFrame(records)
+    inc = frame[frame["mode"] == "incremental"]
+    total_events = int(table(config, dbs["touched"])["events"].sum())
+    last_gap = int(frame["lookback_missing_events"].iloc[-1]) if len(frame) else 0
+    return Replay(
+        frame,
+        {
+            "days": len(frame),
+            "lookback_days": lookback,
+            "verify_differences": int(frame["touched_differing_keys"].sum()),
+            "lookback_missed_events": last_gap,
+            "lookback_missed_share": last_gap / total_events if total_events else 0.0,
+            "lookback_differing_keys": int(frame["lookback_differing_keys"].iloc[-1]) if len(frame) else 0,
+            "median_touched_seconds": float(inc["touched_seconds"].median()) if len(inc) else None,
+            "median_full_seconds": float(frame["full_seconds"].median()) if len(frame) else None,
+        },
+    )

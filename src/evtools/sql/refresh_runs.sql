@@ -1,0 +1,2 @@
+-- The refresh runs, oldest first.
+SELECT * FROM evtools_runs ORDER BY run_id

@@ -1,0 +1,2 @@
+-- The aggregate, ordered by key.
+SELECT company_id, date, events, rows, refreshed_at FROM agg_company_daily_events ORDER BY company_id, date
