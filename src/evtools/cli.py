@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from evtools import output
+from evtools import output, runlog
 from evtools.config import DEFAULT_CONFIG, load_config
 from evtools.errors import CheckFailed, EvtoolsError
 from evtools.fsutil import atomic_dir
@@ -169,6 +169,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_refresh)
 
+    p = sub.add_parser("validate", help="run the Great Expectations suites; exit 1 when an expectation fails")
+    _common(p)
+    p.add_argument(
+        "--suite",
+        action="append",
+        choices=["fact_events", "api_daily", "dashboard", "agg_company_daily_events"],
+        help="run only this suite (repeatable)",
+    )
+    p.add_argument(
+        "--date", action="append", type=_date, help="the date to validate (repeatable; default: the latest)"
+    )
+    p.add_argument("--all", action="store_true", help="validate every date, one at a time")
+    p.add_argument("--suites", type=Path, help="the suites folder (default: expectations/ beside the config)")
+    p.add_argument("--as-of", type=_timestamp, help="the run's time for freshness (default: now)")
+    p.add_argument("--db", type=Path, help="the aggregate's DuckDB file (default: settings.aggregate_db)")
+    p.set_defaults(func=cmd_validate)
+
     p = sub.add_parser("report", help="run a report's notebooks with papermill and render them to HTML")
     p.add_argument("kind", choices=["investigation", "daily"], help="which report")
     p.add_argument("--config", default=DEFAULT_CONFIG, help="config file (default: ./evtools.toml)")
@@ -242,6 +259,7 @@ def cmd_quality(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     con = open_sources(config)
     result = quality.analyse(con, config)
+    runlog.note(**runlog.source_figures(con, config))
     output.quality_summary(result.summary)
     if args.out:
         paths = result.write(args.out)
@@ -258,6 +276,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     con = open_sources(config)
     scope = Scope(company=args.company, date_from=args.date_from, date_to=args.date_to)
     result = reconcile.reconcile(con, config, scope)
+    runlog.note(**runlog.source_figures(con, config))
     output.reconcile_summary(result.summary)
     if args.out:
         paths = result.write(args.out)
@@ -294,6 +313,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
     else:
         sql, params = profiling.job_query(con, args.window_days)
     result = profiling.profile(con, sql, params)
+    runlog.note(rows_read=result.totals["rows_scanned"], bytes_read=result.totals["bytes_read"])
     output.profile_summary(result)
     if args.out:
         paths = result.write(args.out)
@@ -338,6 +358,7 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     r = refresh.refresh(
         config, args.db, args.until, args.strategy, args.full, args.lookback_days, backfill, args.wait
     )
+    runlog.note(rows_read=r.rows_read, keys_written=r.keys_changed)
     output.echo(
         f"run {r.run_id} ({r.strategy}, {r.mode}): watermark {r.watermark_before} -> {r.watermark_after}; "
         f"{r.rows_read:,} rows read, {r.keys_changed:,} keys on {r.dates_recomputed:,} dates rewritten in {r.seconds:.2f} s"
@@ -346,6 +367,30 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         output.echo(
             f"a fixed-window job would have dropped {r.missed_by_lookback_rows:,} of the new rows "
             f"({r.missed_by_lookback_events:,} events): their dates are older than its lookback"
+        )
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from evtools import expectations
+    from evtools.sources import open_sources
+
+    config = load_config(args.config)
+    dates = args.date
+    if args.all:
+        con = open_sources(config, names=("fact_events",), check=False)
+        dates = [r[0] for r in con.execute("SELECT DISTINCT date FROM fact_events ORDER BY 1").fetchall()]
+    suites = tuple(args.suite) if args.suite else expectations.SUITES
+    docs = args.out / "data_docs" if args.out else None
+    result = expectations.validate(config, suites, dates, args.suites, docs, args.as_of, args.db)
+    cols = ["suite", "date", "expectation", "column", "success", "observed", "unexpected_count", "evidence"]
+    output.table(result.results[cols], title="expectations", max_rows=60)
+    if args.out:
+        result.write(args.out)
+        output.echo(f"\nwrote validation.json and Data Docs ({result.docs}) to {args.out}")
+    if not result.success:
+        raise CheckFailed(
+            f"{result.summary['failed']} of {result.summary['expectations']} expectations failed"
         )
     return 0
 
@@ -384,6 +429,25 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_log_path(args: argparse.Namespace) -> Path | None:
+    """The config's run log, when the command has a readable config (sample has none)."""
+    path = getattr(args, "config", None)
+    if not path or not Path(path).is_file():
+        return None
+    try:
+        return load_config(path).run_log
+    except EvtoolsError:
+        return None
+
+
+def _loggable(args: argparse.Namespace) -> dict:
+    return {
+        k: v
+        for k, v in vars(args).items()
+        if k not in {"func", "debug", "verbose", "no_progress", "progress"}
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -392,7 +456,8 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING, format="%(name)s: %(message)s"
     )
     try:
-        return args.func(args)
+        with runlog.recording(_run_log_path(args), args.command, _loggable(args)):
+            return args.func(args)
     except KeyboardInterrupt:
         output.error("interrupted")
         return 130

@@ -206,3 +206,28 @@ def replay(days: pd.DataFrame) -> plt.Figure:
     fig.autofmt_xdate()
     fig.tight_layout()
     return fig
+
+
+def run_history(frame: pd.DataFrame) -> plt.Figure:
+    """Duration and data volume per run over time, flagged runs in red."""
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 6), sharex=True)
+    for command, part in frame.groupby("command"):
+        top.plot(part["started_at"], part["seconds"], marker="o", label=command)
+        if "rows_read" in part:
+            bottom.plot(part["started_at"], part["rows_read"], marker=".", label=command)
+    flagged = frame[frame.get("flag", "") != ""] if "flag" in frame else frame.iloc[0:0]
+    top.scatter(
+        flagged["started_at"],
+        flagged["seconds"],
+        s=120,
+        facecolors="none",
+        edgecolors="#d62728",
+        label="flagged",
+    )
+    top.set_ylabel("seconds")
+    top.legend(fontsize=8)
+    top.set_title("Run duration and data volume over time")
+    bottom.set_ylabel("rows read")
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig

@@ -166,7 +166,7 @@ def _events(spec: SampleSpec, rng: np.random.Generator) -> tuple[dict, tuple]:
     # tz companies: mid-sized ones, so their days have enough events to show the shift
     tz_ids = (np.arange(spec.tz_companies) * 3 + 2).clip(max=spec.companies - 1) + 1001
     tz_ids = np.unique(tz_ids)
-    tz_zones = np.array(TZ_ZONES[: len(tz_ids)])
+    tz_zones = np.array(TZ_ZONES[: len(tz_ids)], dtype=str)
     fate = np.where(arrive > spec.snapshot, 2, 0)
     missing = (rng.random(n) < spec.missing_rate) & ~np.isin(company, tz_ids)
     fate = np.where(missing & (fate == 0), 1, fate)

@@ -1,0 +1,292 @@
+"""Great Expectations suites (``expectations/*.json``, GX 1.x) run by evtools, one date at a time.
+
+Each suite is written with the canonical column names; each expectation's ``meta.batch`` names the frame it runs on.
+The frames are computed by DuckDB where the data lies and are small (one date's rows, or aggregates of them), so GX's
+pandas engine validates them in bounded memory. Thresholds are settings, passed to GX as suite parameters
+(``{"$PARAMETER": "max_duplicate_rows"}``), never stored in the JSON.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from evtools.config import Config
+from evtools.errors import ConfigError, EvtoolsError
+from evtools.quality import recommend_lookback
+from evtools.queries import quote_ident, run
+from evtools.sources import has_source, open_sources
+
+log = logging.getLogger(__name__)
+SUITES = ("fact_events", "api_daily", "dashboard", "agg_company_daily_events")
+BATCHES = {
+    "fact_events": {
+        "rows": "gx_fact_rows",
+        "duplicates": "gx_fact_duplicates",
+        "lateness": "gx_fact_lateness",
+        "freshness": "gx_fact_freshness",
+    },
+    "api_daily": {"keys": "gx_keys", "rows": "gx_rows"},
+    "dashboard": {"keys": "gx_keys", "rows": "gx_rows"},
+    "agg_company_daily_events": {"keys": "gx_keys", "totals": "gx_agg_totals"},
+}
+
+
+@dataclass(frozen=True)
+class Validation:
+    """One row per (suite, date, expectation): success, observed value, unexpected count, evidence."""
+
+    results: pd.DataFrame
+    docs: Path | None = None
+    summary: dict = field(default_factory=dict)
+
+    @property
+    def success(self) -> bool:
+        return bool(self.results["success"].all()) if len(self.results) else True
+
+    def write(self, out: Path) -> None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "validation.json").write_text(
+            json.dumps(
+                {"summary": self.summary, "results": self.results.to_dict(orient="records")},
+                indent=2,
+                default=str,
+            )
+            + "\n"
+        )
+
+
+def load_suite(folder: Path, name: str) -> dict:
+    """A suite file, checked: a JSON object with a name and expectations that each name a known batch."""
+    path = Path(folder) / f"{name}.json"
+    if not path.is_file():
+        raise ConfigError(f"{path}: suite file not found")
+    try:
+        suite = json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"{path}: not valid JSON: {e}") from e
+    if not isinstance(suite, dict) or not isinstance(suite.get("expectations"), list):
+        raise ConfigError(f"{path}: expected a GX suite object with an 'expectations' list")
+    for i, exp in enumerate(suite["expectations"]):
+        batch = (exp.get("meta") or {}).get("batch") if isinstance(exp, dict) else None
+        if batch not in BATCHES[name]:
+            raise ConfigError(
+                f"{path}: expectations[{i}].meta.batch: expected one of {', '.join(BATCHES[name])}, found {batch!r}"
+            )
+        if "type" not in exp:
+            raise ConfigError(f"{path}: expectations[{i}]: expected a 'type'")
+    return suite
+
+
+def parameters(config: Config, lookback: int, as_of: dt.datetime) -> dict:
+    s = config.settings
+    return {
+        "max_duplicate_rows": s.max_duplicate_rows,
+        "max_late_share": s.max_late_share,
+        "freshness_hours": s.freshness_hours,
+        "earliest_date": pd.Timestamp(s.earliest_date),
+        "today": pd.Timestamp(as_of.date()),
+        "lookback": lookback,
+    }
+
+
+def validate(
+    config: Config,
+    suites: tuple[str, ...] = SUITES,
+    dates: list[dt.date] | None = None,
+    folder: Path | None = None,
+    docs: Path | None = None,
+    as_of: dt.datetime | None = None,
+    db: Path | None = None,
+) -> Validation:
+    """Run the suites on each date (default: the latest date of fact_events); build Data Docs into ``docs``."""
+    folder = Path(folder) if folder else _default_folder(config)
+    con = open_sources(config, check=False)
+    as_of = as_of or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    if dates is None:
+        dates = [con.execute("SELECT max(date) FROM fact_events").fetchall()[0][0]]
+    lag = run(con, "arrival_lag_all")
+    lookback = recommend_lookback(lag, config.settings.coverage_target) or config.settings.lookback_days
+    params = parameters(config, lookback, as_of)
+    gx_ctx = _Gx(docs)
+    rows = []
+    for name in suites:
+        if name not in SUITES:
+            raise EvtoolsError(f"validate --suite: expected one of {', '.join(SUITES)}, found '{name}'")
+        if name in ("api_daily", "dashboard") and not has_source(con, name):
+            continue
+        if name == "agg_company_daily_events" and not _attach_aggregate(con, config, db):
+            continue
+        suite = load_suite(folder, name)
+        if name != "fact_events":
+            target = "agg.agg_company_daily_events" if name == "agg_company_daily_events" else name
+            con.execute(f"CREATE OR REPLACE TEMP VIEW _gx_source AS SELECT * FROM {_qualified(target)}")
+        for day in dates:
+            for batch, sql in BATCHES[name].items():
+                expectations = [e for e in suite["expectations"] if e["meta"]["batch"] == batch]
+                if not expectations:
+                    continue
+                frame = run(con, sql, _batch_params(con, sql, day, params, as_of))
+                rows += gx_ctx.run(name, batch, day, expectations, frame, params)
+    results = pd.DataFrame(rows)
+    failed = results[~results["success"]] if len(results) else results
+    summary = {
+        "dates": [str(d) for d in dates],
+        "expectations": len(results),
+        "failed": len(failed),
+        "success": bool(results["success"].all()) if len(results) else True,
+        "recommended_lookback_days": lookback,
+        "failures": failed[
+            ["suite", "date", "expectation", "column", "observed", "unexpected_count", "evidence"]
+        ].to_dict(orient="records")
+        if len(failed)
+        else [],
+    }
+    return Validation(results, gx_ctx.build_docs(), summary)
+
+
+def _default_folder(config: Config) -> Path:
+    """expectations/ beside the config, else the project's (the working folder's)."""
+    for candidate in (config.root / "expectations", Path.cwd() / "expectations"):
+        if candidate.is_dir():
+            return candidate
+    raise ConfigError(f"{config.root / 'expectations'}: suites folder not found (see --suites)")
+
+
+def _qualified(name: str) -> str:
+    return ".".join(quote_ident(p) for p in name.split("."))
+
+
+def _attach_aggregate(con: duckdb.DuckDBPyConnection, config: Config, db: Path | None) -> bool:
+    path = Path(db) if db else config.aggregate_db
+    if not path.is_file():
+        return False
+    con.execute("ATTACH $p AS agg (READ_ONLY)", {"p": str(path)})
+    return True
+
+
+def _batch_params(con, sql: str, day, params: dict, as_of) -> dict:
+    values = {"date": day, "lookback": params["lookback"], "as_of": as_of}
+    if sql == "gx_agg_totals":
+        values["watermark"] = con.execute("SELECT watermark FROM agg.evtools_state").fetchall()[0][0]
+    return values
+
+
+class _Gx:
+    """One ephemeral GX context: a pandas data source, an asset per (suite, batch), Data Docs on request."""
+
+    def __init__(self, docs: Path | None):
+        os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import great_expectations as gx
+        self.gx = gx
+        self.ctx = gx.get_context(mode="ephemeral")
+        self.source = self.ctx.data_sources.add_pandas("evtools")
+        self.docs = docs
+        self.count = 0
+        if docs:
+            self.ctx.add_data_docs_site(
+                site_name="evtools",
+                site_config={
+                    "class_name": "SiteBuilder",
+                    "store_backend": {
+                        "class_name": "TupleFilesystemStoreBackend",
+                        "base_directory": str(docs),
+                    },
+                    "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                },
+            )
+
+    def run(
+        self, suite_name: str, batch: str, day, expectations: list[dict], frame: pd.DataFrame, params: dict
+    ) -> list[dict]:
+        gx = self.gx
+        self.count += 1
+        tag = f"{suite_name}.{batch}.{day}"
+        asset = self.source.add_dataframe_asset(name=f"{tag}.{self.count}")
+        batch_def = asset.add_batch_definition_whole_dataframe("batch")
+        suite = self.ctx.suites.add(
+            gx.ExpectationSuite(
+                name=f"{tag}.{self.count}",
+                expectations=[
+                    {"type": e["type"], "kwargs": e["kwargs"], "meta": e.get("meta", {})}
+                    for e in expectations
+                ],
+            )
+        )
+        definition = self.ctx.validation_definitions.add(
+            gx.ValidationDefinition(name=f"{tag}.{self.count}", data=batch_def, suite=suite)
+        )
+        actions = [gx.checkpoint.UpdateDataDocsAction(name="docs")] if self.docs else []
+        checkpoint = self.ctx.checkpoints.add(
+            gx.Checkpoint(
+                name=f"{tag}.{self.count}",
+                validation_definitions=[definition],
+                actions=actions,
+                result_format={"result_format": "COMPLETE", "partial_unexpected_count": 10},
+            )
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            outcome = checkpoint.run(
+                batch_parameters={"dataframe": frame},
+                expectation_parameters={k: v for k, v in params.items()},
+            )
+        rows = []
+        for result in next(iter(outcome.run_results.values())).results:
+            config = result.expectation_config
+            res = result.result or {}
+            rows.append(
+                {
+                    "suite": suite_name,
+                    "batch": batch,
+                    "date": str(day),
+                    "expectation": config.type,
+                    "column": config.kwargs.get("column")
+                    or f"{config.kwargs.get('column_A', '')}={config.kwargs.get('column_B', '')}".strip("="),
+                    "success": bool(result.success),
+                    "observed": res.get("observed_value"),
+                    "unexpected_count": res.get("unexpected_count"),
+                    "evidence": "" if result.success else _evidence(frame, res, batch),
+                    "error": (result.exception_info or {}).get("exception_message")
+                    if not result.success
+                    else None,
+                }
+            )
+        return rows
+
+    def build_docs(self) -> Path | None:
+        if not self.docs:
+            return None
+        index = Path(self.docs) / "index.html"
+        return index if index.exists() else None
+
+
+def _evidence(frame: pd.DataFrame, res: dict, batch: str) -> str:
+    """The company/dates behind a failure: from the unexpected rows, or the batch's own offending rows."""
+    if batch == "lateness" and len(frame):
+        r = frame.iloc[0]
+        return (
+            f"{int(r['late_rows'])} of {int(r['rows'])} rows of {pd.Timestamp(r['date']).date()} arrived late"
+        )
+    idx = res.get("unexpected_index_list") or res.get("partial_unexpected_index_list") or []
+    rows = (
+        frame.loc[[i for i in idx if i in frame.index]]
+        if idx
+        else frame
+        if batch in ("duplicates", "keys")
+        else None
+    )
+    if rows is None or rows.empty or "company_id" not in rows:
+        return ""
+    keys = rows[["company_id", "date"]].drop_duplicates().head(10)
+    return "; ".join(f"{r.company_id}/{pd.Timestamp(r.date).date()}" for r in keys.itertuples())
