@@ -5,7 +5,6 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.evtools-installed
-DEMO_OUT ?= out/demo
 CONFIG ?= data/sample/evtools.toml
 LARGE ?= benchmarks/data/large
 
@@ -23,9 +22,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv and install evtools with its test tools
 
-demo: $(STAMP) ## run every evtools stage on the committed sample (data/sample)
-	$(BIN)/evtools --no-progress sources --config $(CONFIG) --out $(DEMO_OUT)/sources
-	@echo "demo output: $(DEMO_OUT)"
+demo: $(STAMP) ## run the investigation on the committed sample and render its HTML reports
+	$(BIN)/evtools --no-progress report investigation --config $(CONFIG) --out reports
+	@echo "open: $(CURDIR)/reports/index.html"
 
 test: $(STAMP) ## run the whole test suite
 	$(BIN)/python -m pytest
@@ -45,5 +44,5 @@ sample-large: $(STAMP) ## the 50M-row, 365-day, 5,000-company set for benchmarks
 bench: sample-large ## run the benchmarks on the large set and write benchmarks/RESULTS.md
 	$(BIN)/python benchmarks/run.py --data $(LARGE)
 
-clean: ## remove the venv, caches and demo output
-	rm -rf $(VENV) .pytest_cache .ruff_cache out
+clean: ## remove the venv, caches and rendered reports
+	rm -rf $(VENV) .pytest_cache .ruff_cache reports/20*/ reports/index.html data/sample/.evtools

@@ -186,6 +186,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", type=Path, help="the aggregate's DuckDB file (default: settings.aggregate_db)")
     p.set_defaults(func=cmd_validate)
 
+    p = sub.add_parser(
+        "notify", help="compose the Slack update for the latest report; post it to SLACK_WEBHOOK_URL"
+    )
+    p.add_argument("--reports", type=Path, default=Path("reports"), help="reports folder (default: reports/)")
+    p.add_argument(
+        "--link", help="the URL where stakeholders open the reports (default: the local file path)"
+    )
+    p.add_argument("--dry-run", action="store_true", help="print the message and the payload, post nothing")
+    p.set_defaults(func=cmd_notify)
+
     p = sub.add_parser("report", help="run a report's notebooks with papermill and render them to HTML")
     p.add_argument("kind", choices=["investigation", "daily"], help="which report")
     p.add_argument("--config", default=DEFAULT_CONFIG, help="config file (default: ./evtools.toml)")
@@ -392,6 +402,28 @@ def cmd_validate(args: argparse.Namespace) -> int:
         raise CheckFailed(
             f"{result.summary['failed']} of {result.summary['expectations']} expectations failed"
         )
+    return 0
+
+
+def cmd_notify(args: argparse.Namespace) -> int:
+    from evtools import notify
+
+    run, folder = notify.latest_run(args.reports)
+    link = (
+        f"{args.link.rstrip('/')}/{run['date']}/{run['kind']}/index.html"
+        if args.link
+        else str(folder.resolve() / "index.html")
+    )
+    payload = notify.compose(run, link)
+    output.echo(payload["text"])
+    if args.dry_run:
+        output.echo("\n" + json.dumps({"blocks": payload["blocks"]}, indent=2))
+        return 0
+    if not os.environ.get(notify.ENV):
+        output.echo(f"\n{notify.ENV} is not set: nothing posted")
+        return 0
+    status = notify.post(payload)
+    output.echo(f"\nposted to Slack (HTTP {status})")
     return 0
 
 

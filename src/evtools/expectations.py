@@ -154,9 +154,10 @@ def validate(
 
 
 def _default_folder(config: Config) -> Path:
-    """expectations/ beside the config, else the project's (the working folder's)."""
-    for candidate in (config.root / "expectations", Path.cwd() / "expectations"):
-        if candidate.is_dir():
+    """The nearest expectations/ holding suites: beside the config, else in a folder above it, else the working one."""
+    for folder in (config.root, *config.root.parents, Path.cwd()):
+        candidate = folder / "expectations"
+        if (candidate / "fact_events.json").is_file():
             return candidate
     raise ConfigError(f"{config.root / 'expectations'}: suites folder not found (see --suites)")
 

@@ -127,3 +127,15 @@ def replay(s: dict) -> str:
             "after their date left the window.",
         ]
     )
+
+
+def ingestion(i: dict, lookback: int) -> str:
+    return "\n".join(
+        [
+            f"- {i['rows']:,} rows ({i['events']:,} events) were ingested, for {i['dates_touched']} dates.",
+            f"- {i['duplicate_rows']:,} of them repeat rows already there ({i['duplicate_events']:,} events); "
+            f"{i['correction_rows']:,} are new versions of events ingested before.",
+            f"- {i['rows_older_than_lookback']:,} rows ({i['events_older_than_lookback']:,} events) are for dates more "
+            f"than {lookback} days back: a {lookback}-day incremental job would never count them.",
+        ]
+    )

@@ -231,3 +231,24 @@ def run_history(frame: pd.DataFrame) -> plt.Figure:
     fig.autofmt_xdate()
     fig.tight_layout()
     return fig
+
+
+def refresh_runs(runs: pd.DataFrame) -> plt.Figure:
+    """Rows read and seconds per refresh run."""
+    fig, ax = plt.subplots(figsize=(9, 3.2))
+    ok = runs[runs["status"] == "ok"]
+    ax.bar(ok["run_id"], ok["rows_read"], color="#1f77b4", label="rows read")
+    ax.set_xlabel("refresh run")
+    ax.set_ylabel("rows read")
+    seconds = ax.twinx()
+    seconds.plot(
+        ok["run_id"],
+        (ok["ended_at"] - ok["started_at"]).dt.total_seconds(),
+        color="#d62728",
+        marker="o",
+        label="seconds",
+    )
+    seconds.set_ylabel("seconds")
+    ax.set_title("Refresh runs: what each read and how long it took")
+    fig.tight_layout()
+    return fig

@@ -170,7 +170,8 @@ def run_report(
     """Run the ``kind`` report's notebooks in order; return the run record (also written as run.json)."""
     if kind not in REPORTS:
         raise EvtoolsError(f"report '{kind}': expected one of {', '.join(REPORTS)}")
-    date = date or dt.date.today()
+    asked = date
+    date = date or dt.datetime.now(dt.UTC).date()
     names = [n for n in REPORTS[kind] if only is None or n in only]
     paths = [notebooks_dir / f"{n}.ipynb" for n in names]
     missing = [str(p) for p in paths if not p.is_file()]
@@ -184,7 +185,7 @@ def run_report(
     base = {"config": str(Path(config).resolve()), **(params or {})}
     for path in paths:
         declared = notebook_parameters(path)
-        extra = {"run_date": date.isoformat()} if "run_date" in declared else {}
+        extra = {"run_date": asked.isoformat()} if asked and "run_date" in declared else {}
         mine = {k: v for k, v in {**base, **extra}.items() if k in declared or k in (params or {})}
         run = run_notebook(path, out, mine, timeout)
         runs.append(run)

@@ -1,0 +1,62 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Daily report
+
+# %% tags=["parameters"]
+config: str = "../data/sample/evtools.toml"  # evtools config file
+run_date: str = ""  # the date to report on, YYYY-MM-DD; empty: the latest date in fact_events
+window_days: int = 7  # the recent window to reconcile, in dates
+as_of: str = ""  # the run's time for freshness, YYYY-MM-DD HH:MM; empty: the end of run_date
+
+# %%
+import datetime as dt
+
+from IPython.display import Markdown, display
+
+from evtools import daily, narrative, plots, reports
+from evtools.config import load_config
+
+cfg = load_config(config)
+result = daily.run_daily(
+    cfg,
+    dt.date.fromisoformat(run_date) if run_date else None,
+    window_days,
+    dt.datetime.fromisoformat(as_of) if as_of else None,
+)
+display(Markdown(f"## {result.verdict}"))
+
+# %% [markdown]
+# ## Validation
+
+# %%
+display(result.validation.results[["suite", "expectation", "column", "success", "observed", "unexpected_count",
+                                   "evidence"]])
+
+# %% [markdown]
+# ## The recent window: dashboard vs API
+
+# %%
+display(Markdown(narrative.reconciliation(result.reconciliation.summary)))
+fig = plots.causes_bar(result.reconciliation.summary)
+
+# %% [markdown]
+# ## Yesterday's ingestion
+
+# %%
+display(Markdown(narrative.ingestion(result.ingestion, cfg.settings.lookback_days)))
+
+# %% [markdown]
+# ## Trend: refresh runs
+
+# %%
+fig = plots.refresh_runs(result.runs)
+reports.record("daily", result.summary())

@@ -1,0 +1,90 @@
+"""The daily run: refresh the aggregate, validate the latest date, reconcile the recent window, describe yesterday's
+ingestion, and say in one line whether the dashboard can be trusted today."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from evtools import expectations, reconcile, refresh
+from evtools.config import Config
+from evtools.quality import Scope
+from evtools.queries import run
+from evtools.sources import open_sources
+
+
+@dataclass(frozen=True)
+class Daily:
+    day: dt.date
+    refresh: refresh.RunResult
+    validation: expectations.Validation
+    reconciliation: reconcile.Reconciliation
+    ingestion: dict
+    runs: pd.DataFrame
+    verdict: str
+    status: str  # ok | attention
+
+    def summary(self) -> dict:
+        rec = self.reconciliation.summary
+        return {
+            "day": str(self.day),
+            "status": self.status,
+            "verdict": self.verdict,
+            "refresh": {
+                "mode": self.refresh.mode,
+                "rows_read": self.refresh.rows_read,
+                "keys_changed": self.refresh.keys_changed,
+                "seconds": self.refresh.seconds,
+                "dropped_by_fixed_window": self.refresh.missed_by_lookback_events,
+            },
+            "validation": {k: self.validation.summary[k] for k in ("expectations", "failed", "success")},
+            "reconciliation": {
+                k: rec[k]
+                for k in ("keys_compared", "mismatched", "delta", "abs_delta", "keys_by_cause", "worst_keys")
+            },
+            "ingestion": self.ingestion,
+        }
+
+
+def run_daily(
+    config: Config,
+    day: dt.date | None = None,
+    window_days: int = 7,
+    as_of: dt.datetime | None = None,
+    db: Path | None = None,
+    suites: Path | None = None,
+) -> Daily:
+    con = open_sources(config)
+    day = day or con.execute("SELECT max(date) FROM fact_events").fetchall()[0][0]
+    until = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
+    ran = refresh.refresh(config, db)  # everything ingested so far, as the scheduled job would
+    validation = expectations.validate(config, dates=[day], folder=suites, as_of=as_of or until, db=db)
+    scope = Scope(date_from=day - dt.timedelta(days=window_days - 1), date_to=day)
+    rec = reconcile.reconcile(open_sources(config), config, scope)
+    ingestion = run(con, "daily_ingestion", {"day": day, "lookback": config.settings.lookback_days}).iloc[0]
+    ingestion = {k: int(v) for k, v in ingestion.items()}
+    runs = refresh.runs(config, db)
+    status = "ok" if validation.success and rec.summary["mismatched"] == 0 else "attention"
+    return Daily(
+        day, ran, validation, rec, ingestion, runs, verdict(day, ran, validation, rec, status), status
+    )
+
+
+def verdict(day, ran, validation, rec, status: str) -> str:
+    v, r = validation.summary, rec.summary
+    checks = (
+        f"all {v['expectations']} expectations pass"
+        if v["success"]
+        else f"{v['failed']} of {v['expectations']} expectations FAILED"
+    )
+    diff = (
+        f"the dashboard matches the API on all {r['keys_compared']:,} keys of the window"
+        if not r["mismatched"]
+        else f"{r['mismatched']:,} of {r['keys_compared']:,} keys of the window differ from the API "
+        f"(net {r['delta']:+,} events)"
+    )
+    word = "OK" if status == "ok" else "ATTENTION"
+    return f"{word} {day}: refreshed {ran.rows_read:,} new rows; {checks}; {diff}."
