@@ -218,3 +218,24 @@ def refresh_daily(config_path: Path) -> dict:
         "dates": r.dates_recomputed,
         "dropped_by_2day_window": r.missed_by_lookback_rows,
     }
+
+
+@case(
+    "validate_day",
+    "evtools validate: the four suites on one date (GX pandas engine on DuckDB-computed frames)",
+)
+def validate_day(config_path: Path) -> dict:
+    import datetime as dt
+
+    from evtools import expectations
+
+    config = load_config(config_path)
+    db = _refresh_db(config)
+    root = Path(__file__).resolve().parents[1] / "expectations"
+    day = (
+        open_sources(config, names=("fact_events",), check=False)
+        .execute("SELECT max(date) - 40 FROM fact_events")
+        .fetchall()[0][0]
+    )
+    result = expectations.validate(config, dates=[day], folder=root, as_of=dt.datetime(2026, 1, 2), db=db)
+    return {"expectations": result.summary["expectations"], "failed": result.summary["failed"]}

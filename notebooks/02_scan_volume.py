@@ -18,11 +18,10 @@
 config: str = "../data/sample/evtools.toml"  # evtools config file
 window_days: int = 2  # the incremental window, in dates
 repeats: int = 3  # timed runs per query and layout (the median is shown)
-layout_dir: str = ""  # where to write the re-laid copies; empty: a temporary folder
+layout_dir: str = ""  # where to keep the re-laid copies; empty: a temporary folder, removed after
 table: str = "fact_events"  # your warehouse table, for the DDL
 
 # %%
-import tempfile
 from pathlib import Path
 
 from IPython.display import Markdown, display
@@ -33,8 +32,7 @@ from evtools.sources import open_sources
 
 cfg = load_config(config)
 con = open_sources(cfg, names=("fact_events",))
-files = layout.write_layouts(con, Path(layout_dir or tempfile.mkdtemp(prefix="evtools-layout-")))
-result = layout.measure(cfg, files, window_days, repeats)
+result = layout.relay_and_measure(con, cfg, window_days, repeats, Path(layout_dir) if layout_dir else None)
 display(Markdown(narrative.layout(result.summary)))
 
 # %%

@@ -70,10 +70,11 @@ def test_unknown_parameter_is_rejected(tmp_path, sample_dir):
 
 
 def test_investigation_notebooks_render_figures_without_code(tmp_path, sample_dir):
-    only = ["01_query_plan", "02_scan_volume", "03_duplicates_late_appends", "04_reconciliation"]
-    record = reports.run_report(
-        "investigation", sample_dir / "evtools.toml", tmp_path / "r", NOTEBOOKS, only=only
-    )
+    folder = tmp_path / "sample"
+    shutil.copytree(
+        sample_dir, folder, ignore=shutil.ignore_patterns(".evtools")
+    )  # its own run log and aggregate
+    record = reports.run_report("investigation", folder / "evtools.toml", tmp_path / "r", NOTEBOOKS)
     assert record["status"] == "ok"
     q, r = record["records"]["quality"], record["records"]["reconcile"]
     run_dir = tmp_path / "r" / record["date"] / "investigation"
@@ -93,7 +94,16 @@ def test_investigation_notebooks_render_figures_without_code(tmp_path, sample_di
     assert (
         "Flag <strong>full_scan</strong>" in html1 and len(re.findall(r"data:image/png;base64", html1)) >= 2
     )
+    refreshed = record["records"]["refresh"]
+    assert refreshed["verify_differences"] == 0 and refreshed["lookback_missed_events"] > 0
+    html5 = (run_dir / "05_incremental_refresh.html").read_text()
+    assert (
+        f"missing **{refreshed['lookback_missed_events']:,}**" not in html5
+    )  # markdown is rendered, not shown raw
+    assert f"{refreshed['lookback_missed_events']:,}</strong> events" in html5
+    assert record["records"]["history"]["runs"] == 0  # a fresh copy has no run history yet
     index = (run_dir / "index.html").read_text()
+    assert "An exact incremental refresh replaces the full rebuild." in index
     assert "The job scans all history every day." in index
     assert "Duplicates inflate the totals." in index and f"{q['duplicate_excess']:,}" in index
 

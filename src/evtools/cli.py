@@ -272,8 +272,7 @@ def cmd_quality(args: argparse.Namespace) -> int:
     runlog.note(**runlog.source_figures(con, config))
     output.quality_summary(result.summary)
     if args.out:
-        paths = result.write(args.out)
-        output.echo(f"\nwrote {', '.join(p.name for p in paths)} to {args.out}")
+        output.written(result.write(args.out), args.out)
     return 0
 
 
@@ -289,8 +288,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     runlog.note(**runlog.source_figures(con, config))
     output.reconcile_summary(result.summary)
     if args.out:
-        paths = result.write(args.out)
-        output.echo(f"\nwrote {', '.join(p.name for p in paths)} to {args.out}")
+        output.written(result.write(args.out), args.out)
     return 0
 
 
@@ -303,8 +301,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     result = reconcile.explain(con, config, args.company, args.date)
     output.explanation(result, reconcile.ROLES)
     if args.out:
-        paths = result.write(args.out)
-        output.echo(f"\nwrote {', '.join(p.name for p in paths)} to {args.out}")
+        output.written(result.write(args.out), args.out)
     return 0
 
 
@@ -326,8 +323,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
     runlog.note(rows_read=result.totals["rows_scanned"], bytes_read=result.totals["bytes_read"])
     output.profile_summary(result)
     if args.out:
-        paths = result.write(args.out)
-        output.echo(f"\nwrote {', '.join(p.name for p in paths)} to {args.out}")
+        output.written(result.write(args.out), args.out)
     return 0
 
 
@@ -484,6 +480,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     args.progress = not (args.no_progress or os.environ.get("EVTOOLS_NO_PROGRESS") or not sys.stderr.isatty())
+    if not args.progress:
+        os.environ["EVTOOLS_NO_PROGRESS"] = "1"  # DuckDB's progress bar follows the same switch
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING, format="%(name)s: %(message)s"
     )

@@ -6,11 +6,7 @@ ranked by it.
 
 from __future__ import annotations
 
-from evtools.narrative import pct
-
-
-def _gb(n: float) -> str:
-    return f"{n / 1e9:.2f} GB" if n >= 1e8 else f"{n / 1e6:.1f} MB"
+from evtools.narrative import pct, size
 
 
 def findings(kind: str, records: dict, runs: list) -> list[dict]:
@@ -21,9 +17,9 @@ def findings(kind: str, records: dict, runs: list) -> list[dict]:
         out.append(
             {
                 "title": "The job scans all history every day.",
-                "text": f"The full aggregation reads {_gb(lay['full_bytes_before'])} in the current layout; with the data "
+                "text": f"The full aggregation reads {size(lay['full_bytes_before'])} in the current layout; with the data "
                 f"partitioned by date, the {lay['window_days']}-day incremental window reads "
-                f"{pct(lay['window_share_after'], 2)} of that ({_gb(lay['window_bytes_after'])}, "
+                f"{pct(lay['window_share_after'], 2)} of that ({size(lay['window_bytes_after'])}, "
                 f"{lay['window_to_ideal']:.2f}x the ideal).",
                 "impact": 1 - lay["window_share_after"],
                 "link": html.get("layout"),

@@ -197,3 +197,19 @@ def date_range(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
     """The first and last date of fact_events, as ISO strings."""
     first, last = con.execute(load_sql("date_range")).fetchall()[0]
     return str(first), str(last)
+
+
+def relay_and_measure(
+    con: duckdb.DuckDBPyConnection,
+    config: Config,
+    window_days: int = 2,
+    repeats: int = 5,
+    folder: Path | None = None,
+) -> LayoutResult:
+    """Write the layouts into ``folder`` (kept) or a temporary folder (removed afterwards) and measure them."""
+    import tempfile
+
+    if folder:
+        return measure(config, write_layouts(con, Path(folder)), window_days, repeats)
+    with tempfile.TemporaryDirectory(prefix="evtools-layout-") as tmp:
+        return measure(config, write_layouts(con, Path(tmp)), window_days, repeats)

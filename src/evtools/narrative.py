@@ -7,6 +7,11 @@ def pct(x: float, digits: int = 1) -> str:
     return f"{100 * x:.{digits}f}%"
 
 
+def size(n: float) -> str:
+    """Bytes as GB from 100 MB up, else MB."""
+    return f"{n / 1e9:.2f} GB" if n >= 1e8 else f"{n / 1e6:.1f} MB"
+
+
 def quality(s: dict) -> str:
     share = s["share_of_events"]
     lines = [

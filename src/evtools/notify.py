@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 
 from evtools.errors import EvtoolsError
-from evtools.narrative import pct
+from evtools.narrative import pct, size
 
 log = logging.getLogger(__name__)
 ENV = "SLACK_WEBHOOK_URL"
@@ -35,10 +35,6 @@ def latest_run(reports_dir: Path) -> tuple[dict, Path]:
     return max(runs, key=lambda r: (r[0].get("generated", ""), r[0]["date"]))
 
 
-def _gb(n: float) -> str:
-    return f"{n / 1e9:.2f} GB" if n >= 1e8 else f"{n / 1e6:.1f} MB"
-
-
 def compose(run: dict, link: str) -> dict:
     """{'text': mrkdwn, 'blocks': Block Kit} for one report run."""
     records = run.get("records", {})
@@ -53,7 +49,7 @@ def compose(run: dict, link: str) -> dict:
         facts.append(
             (
                 "Daily scan",
-                f"{_gb(lay['full_bytes_before'])} today → {_gb(lay['window_bytes_after'])} "
+                f"{size(lay['full_bytes_before'])} today → {size(lay['window_bytes_after'])} "
                 f"partitioned by date ({pct(lay['window_share_after'], 2)})",
             )
         )

@@ -13,6 +13,10 @@ def echo(text: str = "") -> None:
     print(text)
 
 
+def written(paths: list, out) -> None:
+    print(f"\nwrote {', '.join(p.name for p in paths)} to {out}")
+
+
 def error(text: str) -> None:
     print(f"evtools: {text}", file=sys.stderr)
 

@@ -119,8 +119,7 @@ def _run(con, config, strategy, full, lookback, until, backfill) -> RunResult:
     start = time.perf_counter()
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     before_strategy, watermark = state(con)
-    newest = fetch_row(con, "SELECT max(ingested_at) FROM fact_events")[0]
-    until = until or newest
+    until = until or fetch_row(con, "SELECT max(ingested_at) FROM fact_events")[0]
     if until is None:
         raise EvtoolsError("fact_events is empty: nothing to refresh")
     if watermark is not None and until < watermark and not full:

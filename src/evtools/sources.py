@@ -9,9 +9,12 @@ canonical schema (see ``evtools.schema``). Nothing is loaded into memory; every 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import glob as globmod
 import logging
+import os
 import shutil
+import sys
 import tempfile
 from functools import cache
 from pathlib import Path
@@ -58,6 +61,11 @@ def connect(config: Config | None = None) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET temp_directory = $d", {"d": _spill_dir()})
+    # DuckDB's own progress bar on long queries, for people at a terminal; never in scheduled runs
+    # (inside Jupyter DuckDB's bar needs ipywidgets; notebooks go without it)
+    if sys.stderr.isatty() and not os.environ.get("EVTOOLS_NO_PROGRESS") and "ipykernel" not in sys.modules:
+        with contextlib.suppress(duckdb.Error):
+            con.execute("SET enable_progress_bar = true")
     if config is not None:
         con.execute("SET memory_limit = $v", {"v": config.settings.memory_limit})
         if config.settings.threads:
