@@ -154,14 +154,16 @@ def test_a_killed_refresh_leaves_everything_as_before(sample_config, sample_db, 
 def test_a_second_refresh_fails_clearly_or_waits(sample_config, sample_db):
     with refresh.locked(sample_db), pytest.raises(ConcurrentRun, match="another refresh is running"):
         refresh.refresh(sample_config, sample_db, until=dt.datetime(2026, 2, 5))
-    released = threading.Event()
+    acquired = threading.Event()
 
     def hold():
         with refresh.locked(sample_db):
-            released.wait(1.0)
+            acquired.set()
+            threading.Event().wait(1.0)
 
     holder = threading.Thread(target=hold)
     holder.start()
+    assert acquired.wait(10)  # the holder has the lock before the refresh asks for it
     r = refresh.refresh(sample_config, sample_db, until=dt.datetime(2026, 2, 5), wait=10)
     holder.join()
     assert r.mode == "incremental" and refresh.verify(sample_config, sample_db).empty
