@@ -193,7 +193,7 @@ class _Gx:
         self.ctx = gx.get_context(mode="ephemeral")
         self.source = self.ctx.data_sources.add_pandas("evtools")
         self.docs = docs
-        self.count = 0
+        self.checkpoints: dict = {}
         if docs:
             self.ctx.add_data_docs_site(
                 site_name="evtools",
@@ -210,37 +210,15 @@ class _Gx:
     def run(
         self, suite_name: str, batch: str, day, expectations: list[dict], frame: pd.DataFrame, params: dict
     ) -> list[dict]:
-        gx = self.gx
-        self.count += 1
-        tag = f"{suite_name}.{batch}.{day}"
-        asset = self.source.add_dataframe_asset(name=f"{tag}.{self.count}")
-        batch_def = asset.add_batch_definition_whole_dataframe("batch")
-        suite = self.ctx.suites.add(
-            gx.ExpectationSuite(
-                name=f"{tag}.{self.count}",
-                expectations=[
-                    {"type": e["type"], "kwargs": e["kwargs"], "meta": e.get("meta", {})}
-                    for e in expectations
-                ],
-            )
-        )
-        definition = self.ctx.validation_definitions.add(
-            gx.ValidationDefinition(name=f"{tag}.{self.count}", data=batch_def, suite=suite)
-        )
-        actions = [gx.checkpoint.UpdateDataDocsAction(name="docs")] if self.docs else []
-        checkpoint = self.ctx.checkpoints.add(
-            gx.Checkpoint(
-                name=f"{tag}.{self.count}",
-                validation_definitions=[definition],
-                actions=actions,
-                result_format={"result_format": "COMPLETE", "partial_unexpected_count": 10},
-            )
-        )
+        """Validate ``frame`` with the (suite, batch) expectations; the GX objects are made once per (suite, batch)
+        and reused for every date, so memory stays flat however many dates run."""
+        key = (suite_name, batch)
+        if key not in self.checkpoints:
+            self.checkpoints[key] = self._checkpoint(suite_name, batch, expectations)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            outcome = checkpoint.run(
-                batch_parameters={"dataframe": frame},
-                expectation_parameters={k: v for k, v in params.items()},
+            outcome = self.checkpoints[key].run(
+                batch_parameters={"dataframe": frame}, expectation_parameters=dict(params)
             )
         rows = []
         for result in next(iter(outcome.run_results.values())).results:
@@ -264,6 +242,33 @@ class _Gx:
                 }
             )
         return rows
+
+    def _checkpoint(self, suite_name: str, batch: str, expectations: list[dict]):
+        gx = self.gx
+        tag = f"{suite_name}.{batch}"
+        asset = self.source.add_dataframe_asset(name=tag)
+        batch_def = asset.add_batch_definition_whole_dataframe("batch")
+        suite = self.ctx.suites.add(
+            gx.ExpectationSuite(
+                name=tag,
+                expectations=[
+                    {"type": e["type"], "kwargs": e["kwargs"], "meta": e.get("meta", {})}
+                    for e in expectations
+                ],
+            )
+        )
+        definition = self.ctx.validation_definitions.add(
+            gx.ValidationDefinition(name=tag, data=batch_def, suite=suite)
+        )
+        actions = [gx.checkpoint.UpdateDataDocsAction(name="docs")] if self.docs else []
+        return self.ctx.checkpoints.add(
+            gx.Checkpoint(
+                name=tag,
+                validation_definitions=[definition],
+                actions=actions,
+                result_format={"result_format": "COMPLETE", "partial_unexpected_count": 10},
+            )
+        )
 
     def build_docs(self) -> Path | None:
         if not self.docs:
