@@ -379,13 +379,14 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from evtools import expectations
+    from evtools.queries import load_sql
     from evtools.sources import open_sources
 
     config = load_config(args.config)
     dates = args.date
     if args.all:
         con = open_sources(config, names=("fact_events",), check=False)
-        dates = [r[0] for r in con.execute("SELECT DISTINCT date FROM fact_events ORDER BY 1").fetchall()]
+        dates = [r[0] for r in con.execute(load_sql("dates")).fetchall()]
     suites = tuple(args.suite) if args.suite else expectations.SUITES
     docs = args.out / "data_docs" if args.out else None
     result = expectations.validate(config, suites, dates, args.suites, docs, args.as_of, args.db)

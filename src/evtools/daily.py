@@ -12,7 +12,7 @@ import pandas as pd
 from evtools import expectations, reconcile, refresh
 from evtools.config import Config
 from evtools.quality import Scope
-from evtools.queries import run
+from evtools.queries import load_sql, run
 from evtools.sources import open_sources
 
 
@@ -58,7 +58,7 @@ def run_daily(
     suites: Path | None = None,
 ) -> Daily:
     con = open_sources(config)
-    day = day or con.execute("SELECT max(date) FROM fact_events").fetchall()[0][0]
+    day = day or con.execute(load_sql("last_date")).fetchall()[0][0]
     until = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
     ran = refresh.refresh(config, db)  # everything ingested so far, as the scheduled job would
     validation = expectations.validate(config, dates=[day], folder=suites, as_of=as_of or until, db=db)

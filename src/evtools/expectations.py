@@ -22,7 +22,7 @@ import pandas as pd
 from evtools.config import Config
 from evtools.errors import ConfigError, EvtoolsError
 from evtools.quality import recommend_lookback
-from evtools.queries import quote_ident, run
+from evtools.queries import load_sql, quote_ident, run
 from evtools.sources import has_source, open_sources
 
 log = logging.getLogger(__name__)
@@ -112,7 +112,7 @@ def validate(
     con = open_sources(config, check=False)
     as_of = as_of or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     if dates is None:
-        dates = [con.execute("SELECT max(date) FROM fact_events").fetchall()[0][0]]
+        dates = [con.execute(load_sql("last_date")).fetchall()[0][0]]
     lag = run(con, "arrival_lag_all")
     lookback = recommend_lookback(lag, config.settings.coverage_target) or config.settings.lookback_days
     params = parameters(config, lookback, as_of)
@@ -177,7 +177,7 @@ def _attach_aggregate(con: duckdb.DuckDBPyConnection, config: Config, db: Path |
 def _batch_params(con, sql: str, day, params: dict, as_of) -> dict:
     values = {"date": day, "lookback": params["lookback"], "as_of": as_of}
     if sql == "gx_agg_totals":
-        values["watermark"] = con.execute("SELECT watermark FROM agg.evtools_state").fetchall()[0][0]
+        values["watermark"] = con.execute(load_sql("refresh_read_state")).fetchall()[0][1]
     return values
 
 

@@ -86,7 +86,7 @@ def attach(con: duckdb.DuckDBPyConnection, db: Path) -> None:
 
 def state(con: duckdb.DuckDBPyConnection) -> tuple[str | None, dt.datetime | None]:
     """(strategy, watermark) of the attached aggregate database; (None, None) before its first build."""
-    rows = con.execute("SELECT strategy, watermark FROM agg.evtools_state").fetchall()
+    rows = con.execute(load_sql("refresh_read_state")).fetchall()
     return rows[0] if rows else (None, None)
 
 
@@ -119,7 +119,7 @@ def _run(con, config, strategy, full, lookback, until, backfill) -> RunResult:
     start = time.perf_counter()
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     before_strategy, watermark = state(con)
-    until = until or fetch_row(con, "SELECT max(ingested_at) FROM fact_events")[0]
+    until = until or fetch_row(con, load_sql("newest_ingested"))[0]
     if until is None:
         raise EvtoolsError("fact_events is empty: nothing to refresh")
     if watermark is not None and until < watermark and not full:
@@ -140,7 +140,7 @@ def _run(con, config, strategy, full, lookback, until, backfill) -> RunResult:
             )
         )
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    run_id = fetch_row(con, "SELECT coalesce(max(run_id), 0) + 1 FROM agg.evtools_runs")[0]
+    run_id = fetch_row(con, load_sql("refresh_next_run"))[0]
     rows_read = keys = dates = 0
     if mode == "incremental" and until == watermark:
         mode = "noop"
@@ -150,7 +150,7 @@ def _run(con, config, strategy, full, lookback, until, backfill) -> RunResult:
             execute(con, "refresh_full_latest", {"until": until})
             _fault("after_latest")
             execute(con, "refresh_full_agg", {"now": now})
-            rows_read, keys, dates = _full_counts(con)
+            rows_read, keys, dates = fetch_row(con, load_sql("refresh_counts_full"))
         elif mode == "backfill":
             keys, dates = _backfill(con, backfill, now)
         elif mode == "incremental" and strategy == "touched":
@@ -159,21 +159,14 @@ def _run(con, config, strategy, full, lookback, until, backfill) -> RunResult:
             _fault("before_apply")
             execute(con, "refresh_apply", {"now": now})
             _fault("after_apply")
-            rows_read, keys, dates = fetch_row(
-                con, "SELECT (SELECT count(*) FROM _new), count(*), count(DISTINCT date) FROM _delta"
-            )
+            rows_read, keys, dates = fetch_row(con, load_sql("refresh_counts"))
         elif mode == "incremental":
             execute(con, "refresh_lookback", {"since": since, "until": until})
             execute(con, "refresh_lookback_apply", {"since": since, "now": now})
             _fault("after_apply")
-            rows_read, keys, dates = fetch_row(
-                con, "SELECT sum(rows), count(*), count(DISTINCT date) FROM _window"
-            )
+            rows_read, keys, dates = fetch_row(con, load_sql("refresh_counts_lookback"))
         new_watermark = watermark if mode in ("noop", "backfill") else until
-        con.execute("DELETE FROM agg.evtools_state")
-        con.execute(
-            "INSERT INTO agg.evtools_state VALUES ($s, $w, $n)", {"s": strategy, "w": new_watermark, "n": now}
-        )
+        execute(con, "refresh_set_state", {"strategy": strategy, "watermark": new_watermark, "now": now})
         result = RunResult(
             run_id,
             strategy,
@@ -200,27 +193,17 @@ def _run(con, config, strategy, full, lookback, until, backfill) -> RunResult:
     return result
 
 
-def _full_counts(con) -> tuple[int, int, int]:
-    return tuple(
-        fetch_row(
-            con,
-            "SELECT (SELECT count(*) FROM agg.evtools_latest), count(*), count(DISTINCT date) "
-            "FROM agg.agg_company_daily_events",
-        )
-    )
-
-
 def _backfill(con, span: tuple[dt.date, dt.date], now: dt.datetime) -> tuple[int, int]:
     """Rebuild the aggregate's rows for the dates in ``span`` from the stored latest versions."""
     params = {"first": span[0], "last": span[1], "now": now}
     execute(con, "refresh_backfill", params)
-    return tuple(fetch_row(con, "SELECT count(*), count(DISTINCT date) FROM _backfill"))
+    return tuple(fetch_row(con, load_sql("refresh_counts_backfill")))
 
 
 def _log_run(con, r: RunResult, started, until, status: str, error: str | None) -> None:
-    con.execute(
-        "INSERT INTO agg.evtools_runs VALUES ($id, $start, $end, $strategy, $mode, $wb, $wa, $until, $rows, $keys, "
-        "$dates, $mr, $me, $status, $error)",
+    execute(
+        con,
+        "refresh_log_run",
         {
             "id": r.run_id,
             "start": started,

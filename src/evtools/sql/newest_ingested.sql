@@ -1,0 +1,2 @@
+-- The newest ingested_at of fact_events.
+SELECT max(ingested_at) FROM fact_events

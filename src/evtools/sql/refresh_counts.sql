@@ -1,0 +1,2 @@
+-- What an incremental touched run read and rewrote: new rows, keys changed, dates they lie on.
+SELECT (SELECT count(*) FROM _new), count(*), count(DISTINCT date) FROM _delta

@@ -1,0 +1,3 @@
+-- One row per refresh run.
+INSERT INTO agg.evtools_runs VALUES ($id, $start, $end, $strategy, $mode, $wb, $wa, $until, $rows, $keys, $dates,
+                                     $mr, $me, $status, $error)

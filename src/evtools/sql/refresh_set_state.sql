@@ -1,0 +1,3 @@
+-- The aggregate's state after a run: its strategy and watermark.
+DELETE FROM agg.evtools_state;
+INSERT INTO agg.evtools_state VALUES ($strategy, $watermark, $now);
