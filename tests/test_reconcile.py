@@ -362,3 +362,35 @@ def test_reconcile_and_explain_cli(sample_dir, tmp_path, capsys):
     assert "company 1001 on 2026-01-02" in capsys.readouterr().out
     assert (tmp_path / "e" / "evidence.csv").is_file()
     assert main(["explain", "1001", "2026-01-02", "--config", str(tmp_path / "none.toml")]) == 2
+
+
+def test_company_ids_of_different_types_still_join(tmp_path):
+    """fact_events stores company ids as text ('7'); the API csv is read as integers (7): the API view takes the
+    text type, so the key matches."""
+    fact = _fact([(1, "7", D1, 5, "2026-01-01 10:00")])
+    dash = _keys([("7", D1, 5, "2026-01-02 02:00")], ["company_id", "date", "events", "computed_at"])
+    _write(fact, tmp_path / "fact.parquet")
+    _write(dash, tmp_path / "dash.parquet")
+    (tmp_path / "api.csv").write_text("company_id,date,events\n7,2026-01-01,5\n")
+    config = load_config(
+        write_config(
+            tmp_path,
+            '[sources]\nfact_events = "fact.parquet"\ndashboard = "dash.parquet"\napi_daily = "api.csv"\n',
+        )
+    )
+    k = _by_key(reconcile.reconcile(open_sources(config), config))[("7", D1)]
+    assert (k["status"], k["delta"], k["api_events"]) == ("match", 0, 5)
+
+
+def test_dashboard_without_computation_time_needs_the_setting(tmp_path):
+    from evtools.errors import DataError
+
+    fact = _fact([(1, "a", D1, 5, "2026-01-01 10:00")])
+    dash = _keys([("a", D1, 5)], ["company_id", "date", "events"])
+    api = _keys([("a", D1, 5)], ["company_id", "date", "events"])
+    config, con = _config(tmp_path, fact, dash, api)
+    with pytest.raises(DataError, match="no computed_at column"):
+        reconcile.reconcile(con, config)
+    config, con = _config(tmp_path, fact, dash, api, "dashboard_computed_offset_hours = 26\n")
+    k = _by_key(reconcile.reconcile(con, config))[("a", D1)]
+    assert (k["status"], k["raw_asof"]) == ("match", 5)

@@ -91,6 +91,14 @@ def compute(con: duckdb.DuckDBPyConnection, config: Config, scope: Scope = EVERY
     for name in ("dashboard", "api_daily"):
         if not has_source(con, name):
             raise DataError(f"{config.path}: [sources] has no '{name}'; reconciliation needs it")
+    if (
+        "computed_at" not in available_columns(con, "dashboard")
+        and config.settings.dashboard_computed_offset_hours is None
+    ):
+        raise DataError(
+            f"{config.source('dashboard').location}: the dashboard has no computed_at column, so when each row was "
+            "computed is unknown; map computed_at in [columns.dashboard] or set settings.dashboard_computed_offset_hours"
+        )
     prepare(con, config, scope)
     execute(con, "quality_keys")
     execute(con, "reconcile_repeated")

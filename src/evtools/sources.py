@@ -89,31 +89,46 @@ def open_sources(
 ) -> duckdb.DuckDBPyConnection:
     """Register the configured sources (or ``names`` of them) as canonical views on ``con``.
 
-    With ``check``, each view is scanned once for null keys (one aggregate per source).
+    With ``check``, each view is scanned once for null keys (one aggregate per source). fact_events is registered
+    first; the other sources' company_id takes its type, so an id read as text from a csv still joins an integer id
+    from parquet (and the other way round).
     """
     con = con or connect(config)
-    for name in names or tuple(config.sources):
+    wanted = names or tuple(config.sources)
+    company_type = None
+    for name in sorted(wanted, key=lambda n: n != "fact_events"):
         source = config.source(name)
-        files = register(con, source)
+        files = register(con, source, company_type)
+        if name == "fact_events":
+            company_type = con.execute(
+                "SELECT column_type FROM (DESCRIBE fact_events) WHERE column_name = 'company_id'"
+            ).fetchall()[0][0]
         if check:
             check_nulls(con, source, files)
     return con
 
 
-def register(con: duckdb.DuckDBPyConnection, source: Source) -> list[str] | None:
-    """Define the raw view ``_src_<name>`` and the canonical view ``<name>``; return the parquet files read, if any."""
+def register(
+    con: duckdb.DuckDBPyConnection, source: Source, company_type: str | None = None
+) -> list[str] | None:
+    """Define the raw view ``_src_<name>`` and the canonical view ``<name>`` (company_id cast to ``company_type``
+    when given); return the parquet files read, if any."""
     raw = f"_src_{source.name}"
     files = _raw_relation(con, source, raw)
     types = {row[0]: row[1] for row in con.execute(f"DESCRIBE {quote_ident(raw)}").fetchall()}
     present = [c for c in SCHEMA[source.name] if c.required or source.column(c.name) in types]
-    select = [
-        exp.alias_(
-            _expression(source, col, types) if col in present else exp.cast(exp.null(), _ABSENT[col.kind]),
-            col.name,
-            quoted=True,
+    select = []
+    for col in SCHEMA[source.name]:
+        expression = (
+            _expression(source, col, types) if col in present else exp.cast(exp.null(), _ABSENT[col.kind])
         )
-        for col in SCHEMA[source.name]
-    ]
+        if (
+            col.name == "company_id"
+            and company_type
+            and types[source.column("company_id")].upper() != company_type
+        ):
+            expression = exp.cast(expression, company_type)
+        select.append(exp.alias_(expression, col.name, quoted=True))
     query = sqlglot.select(*select).from_(exp.to_identifier(raw, quoted=True))
     con.execute(f"CREATE OR REPLACE TEMP VIEW {quote_ident(source.name)} AS {query.sql(dialect='duckdb')}")
     con.execute(
