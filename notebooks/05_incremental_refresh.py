@@ -17,8 +17,8 @@
 
 # %% tags=["parameters"]
 config: str = "../data/sample/evtools.toml"  # evtools config file
-first_day: str = "2026-01-15"  # first day to replay, YYYY-MM-DD
-last_day: str = "2026-02-15"  # last day to replay, YYYY-MM-DD
+first_day: str = ""  # first day to replay, YYYY-MM-DD; empty: 30 days before last_day
+last_day: str = ""  # last day to replay, YYYY-MM-DD; empty: the newest ingestion day
 lookback_days: int = 2  # the fixed-window job's lookback
 
 # %%
@@ -30,7 +30,12 @@ from evtools import narrative, plots, refresh, reports
 from evtools.config import load_config
 
 cfg = load_config(config)
-result = refresh.replay(cfg, dt.date.fromisoformat(first_day), dt.date.fromisoformat(last_day), lookback_days)
+result = refresh.replay(
+    cfg,
+    dt.date.fromisoformat(first_day) if first_day else None,
+    dt.date.fromisoformat(last_day) if last_day else None,
+    lookback_days,
+)
 display(Markdown(narrative.replay(result.summary)))
 
 # %%

@@ -275,16 +275,22 @@ class Replay:
 
 def replay(
     config: Config,
-    first: dt.date,
-    last: dt.date,
+    first: dt.date | None = None,
+    last: dt.date | None = None,
     lookback_days: int | None = None,
     folder: Path | None = None,
+    span_days: int = 30,
 ) -> Replay:
-    """Refresh once per day from ``first`` to ``last`` (until = that day's midnight) with both strategies, rebuild in
-    full each day for comparison, and check both tables against a full recomputation after every run."""
+    """Refresh once per day from ``first`` to ``last`` (until = that day's midnight; default: the ``span_days`` days up
+    to the newest ingestion day) with both strategies, rebuild in full each day for comparison, and check both tables
+    against a full recomputation after every run."""
     import tempfile
 
     lookback = config.settings.lookback_days if lookback_days is None else lookback_days
+    if last is None:
+        con = open_sources(config, names=("fact_events",), check=False)
+        last = fetch_row(con, load_sql("newest_ingested"))[0].date()
+    first = first or last - dt.timedelta(days=span_days - 1)
     folder = Path(folder or tempfile.mkdtemp(prefix="evtools-replay-"))
     dbs = {name: folder / f"{name}.duckdb" for name in ("touched", "lookback", "full")}
     for db in dbs.values():
