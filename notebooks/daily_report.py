@@ -16,9 +16,11 @@ config: str = "../data/sample/evtools.toml"  # evtools config file
 run_date: str = ""  # the date to report on, YYYY-MM-DD; empty: the latest date in fact_events
 window_days: int = 7  # the recent window to reconcile, in dates
 as_of: str = ""  # the run's time for freshness, YYYY-MM-DD HH:MM; empty: the end of run_date
+report_dir: str = ""  # where the report is written (set by evtools report); Data Docs go to its data_docs/
 
 # %%
 import datetime as dt
+from pathlib import Path
 
 from IPython.display import Markdown, display
 
@@ -31,6 +33,7 @@ result = daily.run_daily(
     dt.date.fromisoformat(run_date) if run_date else None,
     window_days,
     dt.datetime.fromisoformat(as_of) if as_of else None,
+    docs=Path(report_dir) / "data_docs" if report_dir else None,
 )
 display(Markdown(f"## {result.verdict}"))
 
@@ -40,6 +43,8 @@ display(Markdown(f"## {result.verdict}"))
 # %%
 display(result.validation.results[["suite", "expectation", "column", "success", "observed", "unexpected_count",
                                    "evidence"]])
+if result.validation.docs:
+    display(Markdown("[Great Expectations Data Docs for this run](data_docs/index.html)"))
 
 # %% [markdown]
 # ## The recent window: dashboard vs API

@@ -119,3 +119,5 @@ def test_daily_report_opens_with_its_verdict(tmp_path, sample_dir):
     first_heading = html.index("<h2")
     assert d["verdict"].split(":")[0] in html[first_heading : first_heading + 400]
     assert f"{d['validation']['failed']} of {d['validation']['expectations']} expectations FAILED" in html
+    assert 'href="data_docs/index.html"' in html
+    assert (tmp_path / "r" / "2026-02-20" / "daily" / "data_docs" / "index.html").is_file()

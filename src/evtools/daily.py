@@ -56,12 +56,16 @@ def run_daily(
     as_of: dt.datetime | None = None,
     db: Path | None = None,
     suites: Path | None = None,
+    docs: Path | None = None,
 ) -> Daily:
+    """The daily run for ``day`` (default: the latest date); Great Expectations Data Docs go to ``docs`` if given."""
     con = open_sources(config)
     day = day or con.execute(load_sql("last_date")).fetchall()[0][0]
     until = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
     ran = refresh.refresh(config, db)  # everything ingested so far, as the scheduled job would
-    validation = expectations.validate(config, dates=[day], folder=suites, as_of=as_of or until, db=db)
+    validation = expectations.validate(
+        config, dates=[day], folder=suites, as_of=as_of or until, db=db, docs=docs
+    )
     scope = Scope(date_from=day - dt.timedelta(days=window_days - 1), date_to=day)
     rec = reconcile.reconcile(open_sources(config), config, scope)
     ingestion = run(con, "daily_ingestion", {"day": day, "lookback": config.settings.lookback_days}).iloc[0]

@@ -186,6 +186,8 @@ def run_report(
     for path in paths:
         declared = notebook_parameters(path)
         extra = {"run_date": asked.isoformat()} if asked and "run_date" in declared else {}
+        if "report_dir" in declared:
+            extra["report_dir"] = str(out.resolve())
         mine = {k: v for k, v in {**base, **extra}.items() if k in declared or k in (params or {})}
         run = run_notebook(path, out, mine, timeout)
         runs.append(run)
