@@ -37,7 +37,7 @@ from tqdm.auto import tqdm
 
 from evtools.errors import EvtoolsError
 from evtools.fsutil import atomic_dir
-from evtools.queries import fetch_row
+from evtools.queries import execute, fetch_row, load_sql
 
 log = logging.getLogger(__name__)
 
@@ -263,176 +263,27 @@ def _rows(spec: SampleSpec, rng: np.random.Generator, ev: dict) -> tuple[dict, d
 def _write_fact_events(con: duckdb.DuckDBPyConnection, folder: Path, spec: SampleSpec) -> None:
     """One parquet file per ingestion day, rows in ingestion order (the unoptimised 'before' layout)."""
     folder.mkdir(parents=True)
-    days = con.execute("SELECT DISTINCT ingested // 86400 AS d FROM r ORDER BY d").fetchall()
-    for (d,) in days:
+    for (d,) in con.execute(load_sql("sample_days")).fetchall():
         name = (dt.date(1970, 1, 1) + dt.timedelta(days=int(d))).isoformat()
-        con.execute(
-            """
-            COPY (
-                SELECT event_id, company_id, CAST(to_timestamp(ts) AS DATE) AS date,
-                       to_timestamp(ts) AS event_ts, events,
-                       CAST(to_timestamp(ingested) AS TIMESTAMP) AS ingested_at, load_id
-                FROM r WHERE ingested // 86400 = $d ORDER BY ingested, event_id, kind
-            ) TO $p (FORMAT parquet, ROW_GROUP_SIZE 122880)
-            """,
-            {"d": d, "p": str(folder / f"ingested_{name}.parquet")},
-        )
+        execute(con, "sample_fact_day", {"d": d, "p": str(folder / f"ingested_{name}.parquet")})
 
 
 def _write_api_and_dashboard(con: duckdb.DuckDBPyConnection, tmp: Path, spec: SampleSpec) -> None:
-    con.execute(
-        """
-        CREATE TABLE api AS
-        WITH final AS (
-            SELECT company_id,
-                   CASE WHEN corrected THEN corr_ts ELSE ts END AS fts,
-                   CASE WHEN corrected THEN corr_value ELSE value END AS v
-            FROM ev
-        )
-        SELECT f.company_id,
-               CAST(CASE WHEN z.zone IS NULL THEN to_timestamp(fts)
-                         ELSE timezone(z.zone, to_timestamp(fts)) END AS DATE) AS date,
-               SUM(v)::BIGINT AS events
-        FROM final f LEFT JOIN tzc z USING (company_id)
-        GROUP BY ALL
-        """
-    )
-    con.execute(
-        "COPY (SELECT company_id, date, events, to_timestamp($s) AS fetched_at FROM api ORDER BY ALL) TO $p "
-        "(HEADER, DELIMITER ',')",
-        {"s": spec.snapshot, "p": str(tmp / "api_daily.csv")},
-    )
-    con.execute(
-        """
-        CREATE TABLE dash AS
-        SELECT company_id, CAST(to_timestamp(ts) AS DATE) AS date, SUM(events)::BIGINT AS events,
-               CAST(to_timestamp((ts // 86400 + 2) * 86400 + 7200) AS TIMESTAMP) AS computed_at
-        FROM r
-        WHERE ingested <= (ts // 86400 + 2) * 86400 + 7200
-        GROUP BY ALL
-        """
-    )
-    con.execute(
-        "COPY (SELECT * FROM dash ORDER BY ALL) TO $p (FORMAT parquet)", {"p": str(tmp / "dashboard.parquet")}
-    )
-
-
-_TRUTH_SQL = """
-WITH rk AS (
-    SELECT company_id, ts // 86400 AS d, events, ingested, kind,
-           ingested > (ts // 86400 + 2) * 86400 + 7200 AS late,
-           ingested <= (ts // 86400 + 2) * 86400 + 7200 AS by_t
-    FROM r
-),
-by_rows AS (
-    SELECT company_id, d,
-        count(*) AS rows,
-        count(*) FILTER (WHERE kind = 2) AS retry_rows,
-        coalesce(sum(events) FILTER (WHERE kind = 2), 0) AS retry_excess,
-        count(*) FILTER (WHERE kind = 3) AS replay_rows,
-        coalesce(sum(events) FILTER (WHERE kind = 3), 0) AS replay_excess,
-        count(*) FILTER (WHERE late) AS late_rows,
-        coalesce(sum(events) FILTER (WHERE late), 0) AS late_events,
-        coalesce(sum(events) FILTER (WHERE kind IN (2, 3) AND by_t), 0) AS dup_asof
-    FROM rk GROUP BY ALL
-),
-e AS (
-    SELECT *, ts // 86400 AS d1, corr_ts // 86400 AS d2,
-           (ts // 86400 + 2) * 86400 + 7200 AS t1, (corr_ts // 86400 + 2) * 86400 + 7200 AS t2,
-           CASE WHEN corrected THEN corr_ts // 86400 ELSE ts // 86400 END AS dfinal,
-           CASE WHEN corrected THEN corr_value ELSE value END AS vfinal
-    FROM ev
-),
-contrib AS (  -- one row per (event, key) it touches: superseded, as-of and now contributions
-    SELECT company_id, d1 AS d,
-        (fate = 0 AND corrected)::INT AS superseded, CASE WHEN fate = 0 AND corrected THEN value ELSE 0 END AS sup_ev,
-        CASE WHEN fate = 0 AND corrected AND corr_at <= t1 THEN value ELSE 0 END AS corr_asof,
-        CASE WHEN fate <> 0 OR arrive > t1 THEN 0
-             WHEN corrected AND corr_at <= t1 THEN (CASE WHEN d2 = d1 THEN corr_value ELSE 0 END)
-             ELSE value END AS asof_latest,
-        CASE WHEN fate = 0 AND dfinal = d1 THEN vfinal ELSE 0 END AS now_latest,
-        (fate = 1)::INT AS missing_rows, CASE WHEN fate = 1 THEN value ELSE 0 END AS missing_events,
-        (fate = 2)::INT AS pending_rows, CASE WHEN fate = 2 THEN value ELSE 0 END AS pending_events,
-        CASE WHEN dfinal = d1 THEN vfinal ELSE 0 END AS true_events
-    FROM e
-    UNION ALL
-    SELECT company_id, d2, 0, 0, 0,
-        CASE WHEN corr_at <= t2 THEN corr_value ELSE 0 END, corr_value, 0, 0, 0, 0, corr_value
-    FROM e WHERE corrected AND d2 <> d1
-),
-by_events AS (
-    SELECT company_id, d,
-        sum(superseded) AS superseded_versions, sum(sup_ev) AS correction_excess, sum(corr_asof) AS correction_asof,
-        sum(asof_latest) - sum(now_latest) AS late_component,
-        sum(missing_rows) AS missing_rows, sum(missing_events) AS missing_events,
-        sum(pending_rows) AS pending_rows, sum(pending_events) AS pending_events,
-        sum(true_events) AS true_events
-    FROM contrib GROUP BY ALL
-),
-k AS (
-    SELECT company_id, CAST(to_timestamp(d * 86400) AS DATE) AS date, * EXCLUDE (company_id, d) FROM by_events
-)
-SELECT company_id, date,
-    coalesce(rows, 0) AS rows,
-    coalesce(retry_rows, 0) AS retry_rows, coalesce(retry_excess, 0) AS retry_excess,
-    coalesce(replay_rows, 0) AS replay_rows, coalesce(replay_excess, 0) AS replay_excess,
-    coalesce(retry_rows, 0) + coalesce(replay_rows, 0) AS duplicate_rows,
-    coalesce(retry_excess, 0) + coalesce(replay_excess, 0) AS duplicate_excess,
-    coalesce(superseded_versions, 0) AS superseded_versions, coalesce(correction_excess, 0) AS correction_excess,
-    coalesce(late_rows, 0) AS late_rows, coalesce(late_events, 0) AS late_events,
-    coalesce(missing_rows, 0) AS missing_rows, coalesce(missing_events, 0) AS missing_events,
-    coalesce(pending_rows, 0) AS pending_rows, coalesce(pending_events, 0) AS pending_events,
-    coalesce(true_events, 0) AS true_events,
-    coalesce(api.events, 0) AS api_events,
-    coalesce(dash.events, 0) AS dashboard_events,
-    coalesce(dup_asof, 0) AS dup_asof,
-    coalesce(correction_asof, 0) AS correction_asof,
-    coalesce(late_component, 0) AS late_component,
-    coalesce(true_events, 0) - coalesce(missing_events, 0) - coalesce(pending_events, 0)
-        - coalesce(api.events, 0) AS residual_component,
-    coalesce(api.events, 0) - coalesce(true_events, 0) AS tz_shift
-FROM k
-FULL JOIN (SELECT company_id, CAST(to_timestamp(d * 86400) AS DATE) AS date, * EXCLUDE (company_id, d)
-           FROM by_rows) br USING (company_id, date)
-FULL JOIN api USING (company_id, date)
-FULL JOIN dash USING (company_id, date)
-ORDER BY company_id, date
-"""
+    execute(con, "sample_api", {"s": spec.snapshot, "p": str(tmp / "api_daily.csv")})
+    execute(con, "sample_dashboard", {"p": str(tmp / "dashboard.parquet")})
 
 
 def _write_truth(con: duckdb.DuckDBPyConnection, tmp: Path, spec: SampleSpec, replays: dict) -> None:
-    con.execute(
-        "COPY (SELECT company_id, date, COLUMNS(* EXCLUDE (company_id, date))::BIGINT FROM ("
-        + _TRUTH_SQL
-        + ")) "
-        "TO $p (FORMAT parquet)",
-        {"p": str(tmp / "ground_truth.parquet")},
-    )
+    execute(con, "sample_truth", {"p": str(tmp / "ground_truth.parquet")})
     con.register("rp", pa.table({"load_id": replays["load_ids"], "source_hour": replays["hours"]}))
-    con.execute(
-        """
-        COPY (
-            SELECT rp.load_id,
-                   (SELECT min(load_id) FROM r WHERE r.stream = 0 AND r.load_start = rp.source_hour * 3600)
-                       AS source_load_id,
-                   count(r.load_id) AS rows, coalesce(sum(r.events), 0)::BIGINT AS events
-            FROM rp LEFT JOIN r USING (load_id)
-            GROUP BY ALL HAVING count(r.load_id) > 0 ORDER BY rp.load_id
-        ) TO $p (FORMAT parquet)
-        """,
-        {"p": str(tmp / "ground_truth_loads.parquet")},
-    )
+    execute(con, "sample_truth_loads", {"p": str(tmp / "ground_truth_loads.parquet")})
 
 
 def _write_meta(con: duckdb.DuckDBPyConnection, tmp: Path, spec: SampleSpec, tz: tuple) -> dict:
     counts = dict(
         zip(
             ("fact_rows", "retry_rows", "replay_rows", "correction_rows"),
-            fetch_row(
-                con,
-                "SELECT count(*), count(*) FILTER (WHERE kind = 2), count(*) FILTER (WHERE kind = 3), "
-                "count(*) FILTER (WHERE kind = 1) FROM r",
-            ),
+            fetch_row(con, load_sql("sample_counts")),
             strict=True,
         )
     )
