@@ -190,7 +190,11 @@ class _Gx:
             warnings.simplefilter("ignore")
             import great_expectations as gx
         self.gx = gx
+        logging.getLogger("great_expectations").setLevel(logging.ERROR)
         self.ctx = gx.get_context(mode="ephemeral")
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        self.ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
         self.source = self.ctx.data_sources.add_pandas("evtools")
         self.docs = docs
         self.checkpoints: dict = {}
