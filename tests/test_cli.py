@@ -81,3 +81,12 @@ def test_sample_command_writes_a_usable_sample(tmp_path, capsys):
     assert code == 0
     assert "fact_events rows" in capsys.readouterr().out
     assert main(["sources", "--config", str(out / "evtools.toml")]) == 0
+
+
+def test_every_subcommand_has_its_function():
+    from evtools.cli import COMMANDS
+    from evtools.cliargs import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    assert set(sub.choices) == set(COMMANDS)
