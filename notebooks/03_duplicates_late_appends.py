@@ -71,3 +71,9 @@ display(quality.distinct_flaw_example(con, cfg))
 
 # %%
 reports.record("quality", result.summary)
+
+# %% [markdown]
+# ## Definitions
+
+# %%
+display(Markdown(narrative.definitions(quality)))

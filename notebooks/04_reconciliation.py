@@ -66,3 +66,9 @@ for role, what in reconcile.ROLES.items():
 
 # %%
 reports.record("reconcile", result.summary)
+
+# %% [markdown]
+# ## Definitions
+
+# %%
+display(Markdown(narrative.definitions(reconcile)))

@@ -82,6 +82,8 @@ def test_investigation_notebooks_render_figures_without_code(tmp_path, sample_di
     html4 = (run_dir / "04_reconciliation.html").read_text()
     assert f"{q['duplicate_excess']:,}" in html3 and f"{q['distinct_survivors']:,}" in html3
     assert f"{r['mismatched']:,} of {r['keys_compared']:,}" in html4
+    assert "duplicate excess of a (company_id, date)" in html3  # the definitions, quoted from the module
+    assert "delta = D - A = drift + duplicates + corrections + late + residual" in html4
     for html in (html3, html4):
         assert "load_config(" not in html and "open_sources(" not in html and "import " not in html  # no code
         assert len(re.findall(r'src="data:image/png;base64', html)) >= 3  # figures embedded

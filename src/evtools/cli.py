@@ -269,11 +269,7 @@ def _run_log_path(args: argparse.Namespace) -> Path | None:
 
 
 def _loggable(args: argparse.Namespace) -> dict:
-    return {
-        k: v
-        for k, v in vars(args).items()
-        if k not in {"debug", "verbose", "no_progress", "progress"}
-    }
+    return {k: v for k, v in vars(args).items() if k not in {"debug", "verbose", "no_progress", "progress"}}
 
 
 COMMANDS = {

@@ -144,3 +144,20 @@ def ingestion(i: dict, lookback: int) -> str:
             f"than {lookback} days back: a {lookback}-day incremental job would never count them.",
         ]
     )
+
+
+def definitions(module) -> str:
+    """The definitions a module's docstring states (its bullet list), as markdown, so reports quote them verbatim."""
+    doc = (module.__doc__ or "").strip().splitlines()
+    bullets, current = [], None
+    for line in doc:
+        if line.startswith("- "):
+            current = line[2:].strip()
+            bullets.append(current)
+        elif current is not None and line.startswith("  ") and line.strip():
+            bullets[-1] += " " + line.strip()
+        elif current is not None and not line.strip():
+            current = None
+            if bullets:
+                break
+    return "\n".join(f"- {b}" for b in bullets)
