@@ -128,10 +128,9 @@ def test_an_injected_fault_leaves_everything_as_before(sample_config, sample_db,
     assert statuses == ["ok", "failed", "failed", "ok"]
 
 
-def test_a_killed_refresh_leaves_everything_as_before(sample_config, sample_db, sample_dir):
-    before = _snapshot(sample_config, sample_db)
-    env = {**os.environ, refresh.FAULT_ENV: "kill:after_apply"}
-    cmd = [
+def _refresh_cli(sample_dir, db) -> list[str]:
+    """evtools refresh on the sample and ``db``, as a separate process."""
+    return [
         sys.executable,
         "-m",
         "evtools.cli",
@@ -139,10 +138,14 @@ def test_a_killed_refresh_leaves_everything_as_before(sample_config, sample_db, 
         "--config",
         str(sample_dir / "evtools.toml"),
         "--db",
-        str(sample_db),
-        "--until",
-        "2026-02-10",
+        str(db),
     ]
+
+
+def test_a_killed_refresh_leaves_everything_as_before(sample_config, sample_db, sample_dir):
+    before = _snapshot(sample_config, sample_db)
+    env = {**os.environ, refresh.FAULT_ENV: "kill:after_apply"}
+    cmd = [*_refresh_cli(sample_dir, sample_db), "--until", "2026-02-10"]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     assert proc.returncode == -9
     assert _snapshot(sample_config, sample_db) == before
@@ -170,18 +173,7 @@ def test_a_second_refresh_fails_clearly_or_waits(sample_config, sample_db):
 
 
 def test_concurrent_processes_do_not_corrupt(sample_config, sample_db, sample_dir):
-    base = [
-        sys.executable,
-        "-m",
-        "evtools.cli",
-        "refresh",
-        "--config",
-        str(sample_dir / "evtools.toml"),
-        "--db",
-        str(sample_db),
-        "--wait",
-        "60",
-    ]
+    base = [*_refresh_cli(sample_dir, sample_db), "--wait", "60"]
     procs = [
         subprocess.Popen([*base, "--until", u], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         for u in ("2026-02-12", "2026-02-20")

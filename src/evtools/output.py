@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from typing import Any
 
 import pandas as pd
 
@@ -31,10 +29,6 @@ def table(frame: pd.DataFrame, title: str | None = None, max_rows: int = 30) -> 
         print(frame.head(max_rows).to_string(index=False))
     if len(frame) > max_rows:
         print(f"  ... {len(frame) - max_rows} more rows")
-
-
-def as_json(value: Any) -> None:
-    print(json.dumps(value, indent=2, default=str))
 
 
 def _pct(x: float) -> str:

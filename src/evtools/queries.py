@@ -20,12 +20,6 @@ def load_sql(name: str) -> str:
     return resources.files("evtools").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
 
 
-def sql_names() -> list[str]:
-    """Every query the package ships, by name."""
-    folder = resources.files("evtools").joinpath("sql")
-    return sorted(p.name[:-4] for p in folder.iterdir() if p.name.endswith(".sql"))
-
-
 def quote_ident(name: str) -> str:
     """Quote an identifier for DuckDB: wrap in double quotes, double any inner double quote."""
     if not isinstance(name, str) or not name or "\x00" in name:
