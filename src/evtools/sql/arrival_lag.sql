@@ -10,8 +10,8 @@ per_date AS (
     SELECT count(*) / count(DISTINCT date) AS mean_rows FROM _facts
 )
 SELECT k, rows, events,
-       sum(events) OVER (ORDER BY k) / sum(events) OVER () AS coverage,
-       sum(rows) OVER (ORDER BY k) / sum(rows) OVER () AS row_coverage,
+       sum(events) OVER (ORDER BY k NULLS FIRST) / sum(events) OVER () AS coverage,
+       sum(rows) OVER (ORDER BY k NULLS FIRST) / sum(rows) OVER () AS row_coverage,
        round((SELECT mean_rows FROM per_date) * (greatest(k, 0) + 1))::BIGINT AS rows_reread_per_run
 FROM h
 ORDER BY k

@@ -5,6 +5,6 @@ WITH h AS (
     GROUP BY ALL
 )
 SELECT k, rows, events,
-       sum(events) OVER (ORDER BY k) / sum(events) OVER () AS coverage
+       sum(events) OVER (ORDER BY k NULLS FIRST) / sum(events) OVER () AS coverage
 FROM h
 ORDER BY k

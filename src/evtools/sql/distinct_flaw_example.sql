@@ -13,5 +13,5 @@ SELECT r.event_id, r.company_id, r.date, r.events, r.ingested_at, r.load_id,
            AS kept_by_distinct,
        r.is_latest_version AND r.ingested_at = max(r.ingested_at) OVER (PARTITION BY r.event_id) AS is_latest_version
 FROM _repeated_rows r
-SEMI JOIN pick USING (event_id)
+WHERE r.event_id IN (SELECT event_id FROM pick)
 ORDER BY r.ingested_at

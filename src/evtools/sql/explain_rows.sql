@@ -8,7 +8,7 @@
 --   copy_after_t a row ingested after T repeating the version the event already had by T (changes nothing)
 --   other_key    a row of the same event on another key, ingested <= T
 WITH k AS (
-    SELECT any_value(computed_at) AS t FROM _reconcile
+    SELECT max(computed_at) AS t FROM _reconcile
     WHERE CAST(company_id AS VARCHAR) = $company AND date = CAST($date AS DATE)
 ),
 ev AS (
@@ -18,7 +18,8 @@ ev AS (
 r AS (
     SELECT f.event_id, f.company_id, f.date, f.events, f.ingested_at, f.load_id, (SELECT t FROM k) AS t,
            CAST(f.company_id AS VARCHAR) = $company AND f.date = CAST($date AS DATE) AS on_key
-    FROM _facts f SEMI JOIN ev USING (event_id)
+    FROM _facts f
+    WHERE f.event_id IN (SELECT event_id FROM ev)
 ),
 ranked AS (
     SELECT *,

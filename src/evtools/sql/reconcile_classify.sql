@@ -4,13 +4,11 @@
 --   cause:  match when |delta| <= tolerance, else the component with the largest absolute value (ties in the order
 --           drift, duplicates, corrections, late, residual); a residual that vanishes (within tolerance) when the
 --           company's events are bucketed by the local day of a candidate zone is named timezone, with tz_zone.
-WITH tz AS (
+WITH tz AS (  -- _tz holds the zones of $zones only; the first in $zones wins
     SELECT r.company_id, r.date,
-           arg_min(z.zone, z.rank) AS tz_zone
+           arg_min(t.zone, array_position(CAST($zones AS VARCHAR[]), t.zone)) AS tz_zone
     FROM _reconcile r
     JOIN _tz t ON t.company_id = r.company_id AND t.date = r.date
-    JOIN (SELECT unnest(CAST($zones AS VARCHAR[])) AS zone, generate_subscripts(CAST($zones AS VARCHAR[]), 1) AS rank) z
-      ON z.zone = t.zone
     WHERE r.residual <> 0 AND abs(t.latest_now - r.api_events) <= $abs_tol + $rel_tol * abs(r.api_events)
     GROUP BY r.company_id, r.date
 ),

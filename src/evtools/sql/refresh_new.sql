@@ -11,4 +11,4 @@ SELECT event_id, l[4] AS company_id, l[3] AS date, l[2] AS events, l[1] AS inges
 FROM (SELECT event_id, max((ingested_at, events, date, company_id)) AS l FROM _new GROUP BY event_id);
 
 CREATE OR REPLACE TEMP TABLE _old AS
-SELECT o.* FROM agg.evtools_latest o SEMI JOIN _cand USING (event_id);
+SELECT o.* FROM agg.evtools_latest o WHERE o.event_id IN (SELECT event_id FROM _cand);

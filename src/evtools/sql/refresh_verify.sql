@@ -13,4 +13,4 @@ SELECT coalesce(a.company_id, f.company_id) AS company_id, coalesce(a.date, f.da
 FROM agg.agg_company_daily_events a
 FULL JOIN full_agg f ON a.company_id = f.company_id AND a.date = f.date
 WHERE a.events IS DISTINCT FROM f.events OR a.rows IS DISTINCT FROM f.rows
-ORDER BY 1, 2
+ORDER BY company_id NULLS FIRST, date NULLS FIRST
