@@ -1,7 +1,8 @@
 """Reading and checking ``evtools.toml``.
 
-The file has three tables: ``[sources]`` (where each dataset lies), ``[columns.<source>]`` (canonical name = the
-user's column name; an omitted key means the canonical name) and ``[settings]``. Relative paths are relative to the
+The file has four tables: ``[sources]`` (where each dataset lies), ``[columns.<source>]`` (canonical name = the
+user's column name; an omitted key means the canonical name), ``[settings]`` and ``[engine]`` (which engine runs the
+SQL: DuckDB in this process, the default, or Apache Spark; see ``Engine``). Relative paths are relative to the
 folder holding the config file. Unknown keys and values of the wrong type are errors naming the file and the key.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -62,6 +63,21 @@ _SETTING_TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
+ENGINES = ("duckdb", "spark")
+
+
+@dataclass(frozen=True)
+class Engine:
+    """``[engine]``: ``kind`` (duckdb | spark); for Spark the ``master`` URL (local[N], spark://HOST:PORT, yarn, or
+    "" to take what spark-submit or the platform provides), extra ``conf`` (``[engine.conf]``, Spark properties) and
+    ``aggregate_path``, the folder (any Hadoop file system path) of the refreshed aggregate."""
+
+    kind: str = "duckdb"
+    master: str = "local[2]"
+    conf: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    aggregate_path: str = ".evtools/aggregate"
+
+
 @dataclass(frozen=True)
 class Source:
     """One dataset: ``location`` as written in the config, resolved to ``path`` (and ``table`` for duckdb:)."""
@@ -71,6 +87,7 @@ class Source:
     path: Path
     table: str | None = None
     columns: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    catalog: str | None = None  # table:NAME, a table of the Spark catalog
 
     @property
     def is_duckdb(self) -> bool:
@@ -87,6 +104,7 @@ class Config:
     root: Path
     sources: MappingProxyType
     settings: Settings
+    engine: Engine = field(default_factory=Engine)
 
     def source(self, name: str) -> Source:
         if name not in self.sources:
@@ -105,6 +123,21 @@ class Config:
     def run_log(self) -> Path:
         return self.resolve(self.settings.run_log)
 
+    def with_engine(self, kind: str | None) -> Config:
+        """This config with ``[engine] kind`` replaced (``--engine``); None keeps it."""
+        if kind is None or kind == self.engine.kind:
+            return self
+        _check_engine_kind(self.path, kind)
+        config = replace(self, engine=replace(self.engine, kind=kind))
+        _check_catalog_sources(config)
+        return config
+
+    @property
+    def aggregate_path(self) -> str:
+        """Where the Spark engine keeps the aggregate: a URL as given, else a path resolved like any other."""
+        where = self.engine.aggregate_path
+        return where if "://" in where else str(self.resolve(where))
+
 
 def load_config(path: str | Path = DEFAULT_CONFIG, overrides: dict[str, Any] | None = None) -> Config:
     """Read, check and resolve a config file; ``overrides`` replace settings (same checks)."""
@@ -120,7 +153,7 @@ def load_config(path: str | Path = DEFAULT_CONFIG, overrides: dict[str, Any] | N
 
 def parse_config(raw: dict[str, Any], path: Path, overrides: dict[str, Any] | None = None) -> Config:
     path = Path(path).resolve()
-    _reject_unknown(path, "", raw, {"sources", "columns", "settings"})
+    _reject_unknown(path, "", raw, {"sources", "columns", "settings", "engine"})
     sources_raw = _table(path, raw, "sources")
     columns_raw = _table(path, raw, "columns")
     _reject_unknown(path, "sources.", sources_raw, set(SCHEMA))
@@ -142,12 +175,50 @@ def parse_config(raw: dict[str, Any], path: Path, overrides: dict[str, Any] | No
         sources[name] = _source(path, name, location, mapping)
     settings_raw = dict(_table(path, raw, "settings"))
     settings_raw.update(overrides or {})
-    return Config(path, path.parent, MappingProxyType(sources), _settings(path, settings_raw))
+    engine = _engine(path, _table(path, raw, "engine"))
+    config = Config(path, path.parent, MappingProxyType(sources), _settings(path, settings_raw), engine)
+    _check_catalog_sources(config)
+    return config
+
+
+def _check_catalog_sources(config: Config) -> None:
+    for source in config.sources.values():
+        if source.catalog and config.engine.kind != "spark":
+            raise ConfigError(
+                f"{config.path}: sources.{source.name}: '{source.location}' is a Spark catalog table; "
+                'set [engine] kind = "spark" (or --engine spark)'
+            )
+
+
+def _engine(path: Path, raw: dict[str, Any]) -> Engine:
+    _reject_unknown(path, "engine.", raw, {f.name for f in fields(Engine)})
+    for key in ("kind", "master", "aggregate_path"):
+        if key in raw and not isinstance(raw[key], str):
+            raise ConfigError(f"{path}: engine.{key}: expected a string, found {_kind(raw[key])}")
+    conf = _table(path, raw, "conf", prefix="engine.")
+    for key, value in conf.items():
+        if isinstance(value, dict | list):
+            raise ConfigError(f"{path}: engine.conf.{key}: expected a string or number, found {_kind(value)}")
+    kind = raw.get("kind", "duckdb")
+    _check_engine_kind(path, kind)
+    values = {k: raw[k] for k in ("master", "aggregate_path") if k in raw}
+    conf = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in conf.items()}
+    return Engine(kind=kind, conf=MappingProxyType(conf), **values)
+
+
+def _check_engine_kind(path: Path, kind: str) -> None:
+    if kind not in ENGINES:
+        raise ConfigError(f"{path}: engine.kind: expected one of {', '.join(ENGINES)}, found '{kind}'")
 
 
 def _source(path: Path, name: str, location: str, mapping: dict[str, str]) -> Source:
     table = None
     where = location
+    if location.startswith("table:"):
+        name_in_catalog = location[len("table:") :]
+        if not name_in_catalog:
+            raise ConfigError(f"{path}: sources.{name}: expected table:NAME, found '{location}'")
+        return Source(name, location, path.parent, None, MappingProxyType(dict(mapping)), name_in_catalog)
     if location.startswith("duckdb:"):
         where, sep, table = location[len("duckdb:") :].rpartition(":")
         if not sep or not where or not table:

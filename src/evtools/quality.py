@@ -35,7 +35,7 @@ import pyarrow.parquet as pq
 
 from evtools.config import Config
 from evtools.fsutil import atomic_dir, iso_date, write_parquet
-from evtools.queries import execute, quote_ident, run
+from evtools.queries import drop, execute, exists, first_row, ordered, run
 from evtools.sources import available_columns, has_source
 
 log = logging.getLogger(__name__)
@@ -113,12 +113,10 @@ def prepare(con: duckdb.DuckDBPyConnection, config: Config, scope: Scope = EVERY
     (``_repeated_rows``). Skipped when the connection is already prepared for the same scope.
     """
     key = repr(scope)
-    if _object_kind(con, "_prepared") == "table" and con.execute(
-        "SELECT scope FROM _prepared"
-    ).fetchall() == [(key,)]:
+    if exists(con, "_prepared") and first_row(con, "prepared_scope") == (key,):
         return
     for name in ("_facts", "_prepared"):
-        _drop(con, name)
+        drop(con, name)
     if scope.everything:
         execute(con, "facts_all")
     else:
@@ -129,27 +127,12 @@ def prepare(con: duckdb.DuckDBPyConnection, config: Config, scope: Scope = EVERY
     execute(con, "dashboard_times" if has_source(con, "dashboard") else "no_dashboard_times", offset)
     execute(con, "fact_times_by_date" if times_by_date(con) else "fact_times")
     execute(con, "repeated_rows")
-    con.execute("CREATE TEMP TABLE _prepared AS SELECT $k AS scope", {"k": key})
-
-
-def _object_kind(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
-    rows = con.execute(
-        "SELECT 'table' FROM duckdb_tables() WHERE table_name = $n AND temporary "
-        "UNION ALL SELECT 'view' FROM duckdb_views() WHERE view_name = $n AND temporary",
-        {"n": name},
-    ).fetchall()
-    return rows[0][0] if rows else None
-
-
-def _drop(con: duckdb.DuckDBPyConnection, name: str) -> None:
-    kind = _object_kind(con, name)
-    if kind:
-        con.execute(f"DROP {kind.upper()} {quote_ident(name)}")
+    execute(con, "prepared_mark", {"scope": key})
 
 
 def times_by_date(con: duckdb.DuckDBPyConnection) -> bool:
     """True when all dashboard keys of each date share one computation time T."""
-    return not con.execute("SELECT 1 FROM _date_times WHERE NOT uniform LIMIT 1").fetchall()
+    return not first_row(con, "times_not_uniform")
 
 
 def analyse(con: duckdb.DuckDBPyConnection, config: Config) -> QualityResult:
@@ -158,7 +141,7 @@ def analyse(con: duckdb.DuckDBPyConnection, config: Config) -> QualityResult:
     execute(con, "quality_keys")
     execute(con, "quality_versions")
     execute(con, "quality_by_key")
-    by_key = con.table("_quality").order("company_id, date").to_arrow_table()
+    by_key = ordered(con, "_quality", ["company_id", "date"])
     lag = run(con, "arrival_lag")
     if "load_id" in available_columns(con, "fact_events"):
         loads = run(con, "replayed_loads", {"min_share": REPLAY_SHARE})

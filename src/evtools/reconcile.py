@@ -112,10 +112,7 @@ def compute(con: duckdb.DuckDBPyConnection, config: Config, scope: Scope = EVERY
         execute(con, "timezone_candidates", {"max_net_share": TZ_MAX_NET_SHARE})
         execute(con, "timezone_rebucket", {"zones": candidates})
     else:
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _tz AS SELECT company_id, '' AS zone, date, 0::BIGINT AS latest_now "
-            "FROM _reconcile WHERE false"
-        )
+        execute(con, "timezone_none")
     s = config.settings
     params = {"zones": candidates or [""], "abs_tol": s.abs_tolerance, "rel_tol": s.rel_tolerance}
     table = arrow(con, "reconcile_classify", params)

@@ -76,12 +76,13 @@ def read(path: Path) -> pd.DataFrame:
 
 def source_figures(con, config) -> dict:
     """rows and bytes of the configured fact_events (what a full scan reads)."""
+    from evtools.queries import first_row
     from evtools.sources import _files
 
-    rows = con.execute("SELECT count(*) FROM fact_events").fetchall()[0][0]
+    rows = first_row(con, "fact_rows")[0]
     source = config.source("fact_events")
     size = None
-    if not source.is_duckdb:
+    if not source.is_duckdb and not source.catalog and "://" not in source.location:
         files, _, _ = _files(source)
         size = sum(Path(f).stat().st_size for f in files)
     return {"rows_read": int(rows), "bytes_read": size}

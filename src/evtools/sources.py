@@ -25,7 +25,7 @@ from sqlglot import exp
 
 from evtools.config import Config, Source
 from evtools.errors import DataError
-from evtools.queries import fetch_row, quote_ident
+from evtools.queries import fetch_row, is_duckdb, quote_ident
 from evtools.schema import SCHEMA, Column
 
 log = logging.getLogger(__name__)
@@ -108,6 +108,16 @@ def open_sources(
     return con
 
 
+def open_engine(config: Config, names: tuple[str, ...] | None = None, check: bool = True):
+    """The configured sources on the configured engine: a DuckDB connection, or a ``SparkConnection`` when
+    ``[engine] kind = "spark"``. The analyses (quality, reconcile, explain) take either."""
+    if config.engine.kind == "spark":
+        from evtools import spark
+
+        return spark.connect(config, names, check)
+    return open_sources(config, names=names, check=check)
+
+
 def register(
     con: duckdb.DuckDBPyConnection, source: Source, company_type: str | None = None
 ) -> list[str] | None:
@@ -145,11 +155,15 @@ def register(
 
 def available_columns(con: duckdb.DuckDBPyConnection, name: str) -> set[str]:
     """Canonical columns the source ``name`` really has (absent optional ones are NULL in its view)."""
+    if not is_duckdb(con):
+        return set(con.columns.get(name, ()))
     rows = con.execute("SELECT column_name FROM evtools_columns WHERE source = $s", {"s": name}).fetchall()
     return {r[0] for r in rows}
 
 
 def has_source(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    if not is_duckdb(con):
+        return name in con.columns
     return bool(con.execute("SELECT 1 FROM evtools_columns WHERE source = $s", {"s": name}).fetchall())
 
 
@@ -184,6 +198,11 @@ def _no_nulls_in_stats(con: duckdb.DuckDBPyConnection, files: list[str], columns
 
 
 def _raw_relation(con: duckdb.DuckDBPyConnection, source: Source, name: str) -> list[str] | None:
+    if source.catalog:
+        raise DataError(
+            f"{source.location}: a Spark catalog table, and this command reads with DuckDB; "
+            "quality, reconcile, explain and refresh run on Spark (--engine spark)"
+        )
     if source.is_duckdb:
         _attach(con, source, name)
         return None

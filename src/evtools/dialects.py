@@ -1,0 +1,143 @@
+"""The package's SQL in other dialects: DuckDB's text, rewritten where dialects differ, generated with sqlglot.
+
+The rewrites (on the parsed DuckDB tree, before generation), each a construct DuckDB has and the targets lack:
+
+- a row value ``(a, b, c)`` (ordered field by field, used to pick the latest version with ``max``) becomes a struct
+  with fields ``_1, _2, ...``; ``s[i]`` on such a value (DuckDB's positional field access) becomes ``s._i``;
+- (Spark) an aggregate with ``FILTER (WHERE c)`` inside a window becomes the aggregate of ``CASE WHEN c THEN x END``;
+- (Spark) ``timezone(zone, timezone('UTC', ts))``, the local wall time of a UTC timestamp, becomes
+  ``from_utc_timestamp(ts, zone)``; ``to_microseconds(n)`` becomes ``make_dt_interval(0, 0, 0, n / 1e6)``.
+
+Bound parameters (``$name`` in DuckDB) come out as each dialect writes them (``:name`` for Spark, ``@name`` for
+BigQuery and T-SQL, ...). A construct sqlglot cannot express in the target raises ``UnsupportedSQL``.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel, SqlglotError
+
+from evtools.errors import EvtoolsError
+from evtools.queries import load_sql
+
+DIALECTS = ("spark", "databricks", "snowflake", "bigquery", "tsql", "postgres", "duckdb")
+
+
+class UnsupportedSQL(EvtoolsError):
+    """A query uses a construct the target dialect cannot express."""
+
+
+def parse(sql: str) -> list[exp.Expression]:
+    """The statements of a DuckDB script (comments kept on the statements)."""
+    return [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
+
+
+def _structs(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.Tuple) and not isinstance(node.parent, exp.In):
+        return exp.Struct(
+            expressions=[
+                exp.PropertyEQ(this=exp.to_identifier(f"_{i}"), expression=e.copy())
+                for i, e in enumerate(node.expressions, 1)
+            ]
+        )
+    return node
+
+
+def _struct_fields(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.Bracket) and len(node.expressions) == 1:
+        index = node.expressions[0]
+        if isinstance(index, exp.Literal) and not index.is_string:
+            # sqlglot keeps DuckDB's 1-based positions 0-based in the tree
+            return exp.Dot.build([node.this.copy(), exp.to_identifier(f"_{int(index.this) + 1}")])
+    return node
+
+
+def _spark(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.Window) and isinstance(node.this, exp.Filter):
+        agg = node.this.this.copy()
+        condition = node.this.expression.this.copy()
+        arg = agg.this
+        if isinstance(arg, exp.Star):
+            arg = exp.Literal.number(1)
+        agg.set("this", exp.Case(ifs=[exp.If(this=condition, true=arg.copy())]))
+        node = node.copy()
+        node.set("this", agg)
+        return node
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "to_microseconds":
+        seconds = exp.Div(this=node.expressions[0].copy(), expression=exp.Literal.number("1000000.0"))
+        zero = exp.Literal.number(0)
+        return exp.func("make_dt_interval", zero, zero.copy(), zero.copy(), seconds)
+    if isinstance(node, exp.ConvertTimezone | exp.AtTimeZone | exp.Anonymous):
+        zone_ts = _local_of_utc(node)
+        if zone_ts:
+            return exp.func("from_utc_timestamp", zone_ts[1], zone_ts[0])
+    return node
+
+
+def _local_of_utc(node: exp.Expression) -> tuple[exp.Expression, exp.Expression] | None:
+    """(zone, ts) when ``node`` is DuckDB's ``timezone(zone, timezone('UTC', ts))``."""
+    outer = _timezone_args(node)
+    if not outer:
+        return None
+    inner = _timezone_args(outer[1])
+    if not inner or inner[0].name.upper() != "UTC":
+        return None
+    return outer[0].copy(), inner[1].copy()
+
+
+def _timezone_args(node: exp.Expression) -> tuple[exp.Expression, exp.Expression] | None:
+    if isinstance(node, exp.AtTimeZone):
+        return node.args["zone"], node.this
+    if isinstance(node, exp.ConvertTimezone):
+        return node.args.get("target_tz"), node.args.get("timestamp")
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "timezone" and len(node.expressions) == 2:
+        return node.expressions[0], node.expressions[1]
+    return None
+
+
+def rewrite(statement: exp.Expression, dialect: str) -> exp.Expression:
+    """``statement`` (parsed DuckDB) with the rewrites for ``dialect`` applied (see the module docstring)."""
+    if dialect == "duckdb":
+        return statement
+    tree = statement.copy().transform(_struct_fields).transform(_structs)
+    if dialect in ("spark", "databricks"):
+        tree = tree.transform(_spark)
+    return tree
+
+
+def generate(statement: exp.Expression, dialect: str, pretty: bool = False) -> str:
+    """SQL text of a rewritten statement in ``dialect``; UnsupportedSQL when sqlglot cannot express a part."""
+    try:
+        return statement.sql(dialect=dialect, pretty=pretty, unsupported_level=ErrorLevel.RAISE)
+    except SqlglotError as e:
+        raise UnsupportedSQL(f"cannot write this query in {dialect}: {str(e).splitlines()[0]}") from e
+
+
+def names() -> list[str]:
+    """The package's queries, by name (``sql/<name>.sql``), without the sample generator's (``sample_*``: they
+    write files with DuckDB's COPY and have no meaning in a warehouse)."""
+    folder = resources.files("evtools").joinpath("sql")
+    return sorted(
+        p.name[:-4] for p in folder.iterdir() if p.name.endswith(".sql") and not p.name.startswith("sample_")
+    )
+
+
+@cache
+def statements(name: str, dialect: str) -> tuple[exp.Expression, ...]:
+    """The rewritten statements of ``sql/<name>.sql`` for ``dialect`` (parsed once per process)."""
+    return tuple(rewrite(s, dialect) for s in parse(load_sql(name)))
+
+
+def transpile(name: str, dialect: str, pretty: bool = True) -> str:
+    """``sql/<name>.sql`` in ``dialect``: its statements separated by ``;`` and blank lines."""
+    if dialect not in DIALECTS:
+        raise EvtoolsError(f"sql --dialect: expected one of {', '.join(DIALECTS)}, found '{dialect}'")
+    try:
+        parts = [generate(s, dialect, pretty) for s in statements(name, dialect)]
+    except UnsupportedSQL as e:
+        raise UnsupportedSQL(f"sql/{name}.sql: {e}") from e
+    return ";\n\n".join(parts) + ";\n"

@@ -1,0 +1,2 @@
+-- The rows of fact_events.
+SELECT count(*) AS rows FROM fact_events
