@@ -16,6 +16,7 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -265,20 +266,28 @@ def _format(source: Source, path: Path) -> str:
     )
 
 
-def _expression(source: Source, col: Column, types: dict[str, str]) -> exp.Expression:
+def user_column(source: Source, col: Column, types: dict) -> tuple[str, Callable[[str], DataError]]:
+    """The user's name for ``col`` (DataError when the source lacks it) and a maker of its wrong-type error."""
     user = source.column(col.name)
     if user not in types:
         raise DataError(
             f"{source.location}: column '{user}' ({source.name}.{col.name}) not found; "
             f"found columns: {', '.join(types)}"
         )
-    found = types[user].upper()
-    ref = exp.column(user, quoted=True)
 
     def wrong(expected: str) -> DataError:
+        found = types[user] if isinstance(types[user], str) else types[user].simpleString()
         return DataError(
             f"{source.location}: column '{user}' ({source.name}.{col.name}): expected {expected}, found {found}"
         )
+
+    return user, wrong
+
+
+def _expression(source: Source, col: Column, types: dict[str, str]) -> exp.Expression:
+    user, wrong = user_column(source, col, types)
+    found = types[user].upper()
+    ref = exp.column(user, quoted=True)
 
     if col.kind == "id":
         if found.endswith("]") or found.startswith(("STRUCT", "MAP", "LIST", "UNION")):

@@ -261,19 +261,11 @@ def register(con: SparkConnection, source: Source, company_type=None) -> DataFra
 
 
 def _expression(source: Source, col: Column, types: dict, F):
-    user = source.column(col.name)
-    if user not in types:
-        raise DataError(
-            f"{source.location}: column '{user}' ({source.name}.{col.name}) not found; "
-            f"found columns: {', '.join(types)}"
-        )
+    from evtools.sources import user_column
+
+    user, wrong = user_column(source, col, types)
     found = types[user].simpleString()
     ref = F.col(f"`{user.replace('`', '``')}`")
-
-    def wrong(expected: str) -> DataError:
-        return DataError(
-            f"{source.location}: column '{user}' ({source.name}.{col.name}): expected {expected}, found {found}"
-        )
 
     if col.kind == "id":
         if found.startswith(("struct", "map", "array")):
