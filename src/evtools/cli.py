@@ -61,12 +61,17 @@ def cmd_sources(args: argparse.Namespace) -> int:
     return 0
 
 
+def _config(args: argparse.Namespace):
+    """The config, with ``--engine`` applied where the command has it."""
+    return load_config(args.config).with_engine(getattr(args, "engine", None))
+
+
 def cmd_quality(args: argparse.Namespace) -> int:
     from evtools import quality
-    from evtools.sources import open_sources
+    from evtools.sources import open_engine
 
-    config = load_config(args.config)
-    con = open_sources(config)
+    config = _config(args)
+    con = open_engine(config)
     result = quality.analyse(con, config)
     runlog.note(**runlog.source_figures(con, config))
     output.quality_summary(result.summary)
@@ -78,10 +83,10 @@ def cmd_quality(args: argparse.Namespace) -> int:
 def cmd_reconcile(args: argparse.Namespace) -> int:
     from evtools import reconcile
     from evtools.quality import Scope
-    from evtools.sources import open_sources
+    from evtools.sources import open_engine
 
-    config = load_config(args.config)
-    con = open_sources(config)
+    config = _config(args)
+    con = open_engine(config)
     scope = Scope(company=args.company, date_from=args.date_from, date_to=args.date_to)
     result = reconcile.reconcile(con, config, scope)
     runlog.note(**runlog.source_figures(con, config))
@@ -93,10 +98,10 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     from evtools import reconcile
-    from evtools.sources import open_sources
+    from evtools.sources import open_engine
 
-    config = load_config(args.config)
-    con = open_sources(config)
+    config = _config(args)
+    con = open_engine(config)
     result = reconcile.explain(con, config, args.company, args.date)
     output.explanation(result, reconcile.ROLES)
     if args.out:
@@ -150,7 +155,9 @@ def cmd_layout(args: argparse.Namespace) -> int:
 def cmd_refresh(args: argparse.Namespace) -> int:
     from evtools import refresh
 
-    config = load_config(args.config)
+    config = _config(args)
+    if config.engine.kind == "spark":
+        return _refresh_spark(args, config)
     if args.verify:
         diff = refresh.verify(config, args.db)
         output.table(diff, title=f"keys differing from a full recomputation: {len(diff)}")
@@ -163,6 +170,34 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     r = refresh.refresh(
         config, args.db, args.until, args.strategy, args.full, args.lookback_days, backfill, args.wait
     )
+    _refreshed(r)
+    return 0
+
+
+def _refresh_spark(args: argparse.Namespace, config) -> int:
+    from evtools import refresh_spark
+
+    for flag, given in (
+        ("--strategy lookback", args.strategy != "touched"),
+        ("--from/--to", args.date_from or args.date_to),
+        ("--db", args.db),
+        ("--lookback-days", args.lookback_days is not None),
+    ):
+        if given:
+            raise EvtoolsError(f"refresh {flag}: not available on the spark engine (strategy touched only)")
+    if args.verify:
+        diff = refresh_spark.verify(config)
+        output.table(diff, title=f"keys differing from a full recomputation: {len(diff)}")
+        if len(diff):
+            raise CheckFailed(f"the aggregate differs from a full recomputation on {len(diff)} keys")
+        return 0
+    r = refresh_spark.refresh(config, args.until, args.full, args.wait)
+    _refreshed(r)
+    output.echo(f"aggregate: {config.aggregate_path}/agg (parquet, partitioned by date)")
+    return 0
+
+
+def _refreshed(r) -> None:
     runlog.note(rows_read=r.rows_read, keys_written=r.keys_changed)
     output.echo(
         f"run {r.run_id} ({r.strategy}, {r.mode}): watermark {r.watermark_before} -> {r.watermark_after}; "
@@ -173,6 +208,17 @@ def cmd_refresh(args: argparse.Namespace) -> int:
             f"a fixed-window job would have dropped {r.missed_by_lookback_rows:,} of the new rows "
             f"({r.missed_by_lookback_events:,} events): their dates are older than its lookback"
         )
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    from evtools import dialects
+
+    if not args.name:
+        output.echo("\n".join(dialects.names()))
+        return 0
+    if args.name not in dialects.names():
+        raise EvtoolsError(f"sql: no query named '{args.name}'; run evtools sql to list them")
+    sys.stdout.write(dialects.transpile(args.name, args.dialect))
     return 0
 
 
@@ -282,6 +328,7 @@ COMMANDS = {
     "layout": cmd_layout,
     "refresh": cmd_refresh,
     "validate": cmd_validate,
+    "sql": cmd_sql,
     "notify": cmd_notify,
     "report": cmd_report,
 }

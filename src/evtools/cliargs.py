@@ -52,6 +52,14 @@ def _common(p: argparse.ArgumentParser, out: bool = True) -> None:
         p.add_argument("--out", type=Path, help="folder for the output files (written whole or not at all)")
 
 
+def _engine(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--engine",
+        choices=["duckdb", "spark"],
+        help="run on this engine (default: [engine] kind in the config, else duckdb)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="evtools",
@@ -92,11 +100,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("quality", help="duplicates, replays, corrections and late appends per company/date")
     _common(p)
+    _engine(p)
 
     p = sub.add_parser(
         "reconcile", help="reconcile the dashboard against the API and attribute every difference"
     )
     _common(p)
+    _engine(p)
     p.add_argument("--from", dest="date_from", type=_date, help="first date to compare")
     p.add_argument("--to", dest="date_to", type=_date, help="last date to compare")
     p.add_argument("--company", help="compare one company only")
@@ -105,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("company", help="company_id")
     p.add_argument("date", type=_date, help="date, YYYY-MM-DD")
     _common(p)
+    _engine(p)
 
     p = sub.add_parser(
         "profile", help="profile the job's query: plan, time per operator, bytes and row groups read"
@@ -128,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("refresh", help="maintain the exact incremental aggregate agg_company_daily_events")
     p.add_argument("--config", default=DEFAULT_CONFIG, help="config file (default: ./evtools.toml)")
     p.add_argument("--db", type=Path, help="the aggregate's DuckDB file (default: settings.aggregate_db)")
+    _engine(p)
     p.add_argument(
         "--until", type=_timestamp, help="process rows ingested up to this time (default: the newest)"
     )
@@ -167,6 +179,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--suites", type=Path, help="the suites folder (default: expectations/ beside the config)")
     p.add_argument("--as-of", type=_timestamp, help="the run's time for freshness (default: now)")
     p.add_argument("--db", type=Path, help="the aggregate's DuckDB file (default: settings.aggregate_db)")
+
+    p = sub.add_parser("sql", help="print one of evtools' queries in your warehouse's SQL dialect")
+    p.add_argument("name", nargs="?", help="the query (omit to list them)")
+    p.add_argument(
+        "--dialect",
+        default="spark",
+        choices=["spark", "databricks", "snowflake", "bigquery", "tsql", "postgres", "duckdb"],
+        help="the dialect to write (default spark)",
+    )
 
     p = sub.add_parser(
         "notify", help="compose the Slack update for the latest report; post it to SLACK_WEBHOOK_URL"
