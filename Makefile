@@ -9,7 +9,7 @@ CONFIG ?= data/sample/evtools.toml
 LARGE ?= benchmarks/data/large
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-fast lint sample sample-large bench clean
+.PHONY: help install demo test test-fast lint sample sample-large bench bench-spark clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -17,7 +17,7 @@ help: ## list the targets
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { echo "evtools: '$(PYTHON) -m venv' failed; install the venv module (Debian: apt-get install python3-venv)"; exit 2; }
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,spark]'
 	@touch $(STAMP)
 
 install: $(STAMP) ## create .venv and install evtools with its test tools
@@ -26,11 +26,14 @@ demo: $(STAMP) ## run the investigation on the committed sample and render its H
 	$(BIN)/evtools --no-progress report investigation --config $(CONFIG) --out reports
 	@echo "open: $(CURDIR)/reports/index.html"
 
-test: $(STAMP) ## run the whole test suite
-	$(BIN)/python -m pytest
+test: $(STAMP) ## run the whole test suite (the Spark engine's tests need Java 17+)
+	@if command -v java >/dev/null 2>&1 || test -n "$$JAVA_HOME"; then $(BIN)/python -m pytest; else \
+	  echo "evtools: no Java: the Spark engine's tests are left out (-m 'not spark');" \
+	       "install Java 17+ (Debian: apt-get install openjdk-17-jre-headless) to run them"; \
+	  $(BIN)/python -m pytest -m "not spark"; fi
 
-test-fast: $(STAMP) ## the tests not marked slow
-	$(BIN)/python -m pytest -m "not slow"
+test-fast: $(STAMP) ## the tests not marked slow or spark
+	$(BIN)/python -m pytest -m "not slow and not spark"
 
 lint: $(STAMP) ## ruff over the code
 	$(BIN)/ruff check src tests benchmarks
@@ -43,6 +46,10 @@ sample-large: $(STAMP) ## the 50M-row, 365-day, 5,000-company set for benchmarks
 
 bench: sample-large ## run the benchmarks on the large set and write benchmarks/RESULTS.md
 	$(BIN)/python benchmarks/run.py --data $(LARGE)
+
+bench-spark: sample-large ## Spark local[2] against DuckDB on the large set: benchmarks/RESULTS-spark.md
+	$(BIN)/python benchmarks/run.py --data $(LARGE) --repeat 1 --results benchmarks/RESULTS-spark.md \
+	  $(foreach c,quality reconcile refresh_full refresh_daily,--case $(c) --case spark_$(c))
 
 clean: ## remove the venv, caches and rendered reports
 	rm -rf $(VENV) .pytest_cache .ruff_cache reports/20*/ reports/index.html data/sample/.evtools
