@@ -239,3 +239,108 @@ def validate_day(config_path: Path) -> dict:
     )
     result = expectations.validate(config, dates=[day], folder=root, as_of=dt.datetime(2026, 1, 2), db=db)
     return {"expectations": result.summary["expectations"], "failed": result.summary["failed"]}
+
+
+# -- the same analyses on Apache Spark (local[2], 4 GB driver), for the engine comparison ---------------------------
+SPARK_CONF = {"spark.driver.memory": "4g", "spark.sql.shuffle.partitions": "16"}
+
+
+def _spark_config(config_path: Path, aggregate: Path | None = None):
+    import dataclasses
+    from types import MappingProxyType
+
+    config = load_config(config_path)
+    engine = dataclasses.replace(
+        config.engine, kind="spark", master="local[2]", conf=MappingProxyType(SPARK_CONF)
+    )
+    if aggregate is not None:
+        engine = dataclasses.replace(engine, aggregate_path=str(aggregate))
+    return dataclasses.replace(config, engine=engine)
+
+
+def _jvm_peak_mb() -> float | None:
+    """Peak RSS of the Spark driver JVM (a separate process, not in the case's own figure)."""
+    from pyspark import SparkContext
+
+    proc = getattr(SparkContext._gateway, "proc", None) if SparkContext._gateway else None
+    if proc is None:
+        return None
+    for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024)
+    return None
+
+
+@case("spark_quality", "evtools quality --engine spark (local[2]; JVM start included)")
+def spark_quality(config_path: Path) -> dict:
+    from evtools import quality, spark
+
+    config = _spark_config(config_path)
+    s = quality.analyse(spark.connect(config), config).summary
+    return {
+        "duplicate_excess": s["duplicate_excess"],
+        "correction_excess": s["correction_excess"],
+        "latest_events": s["latest_events"],
+        "recommended_lookback": s["recommended_lookback_days"],
+        "jvm_peak_mb": _jvm_peak_mb(),
+    }
+
+
+@case("spark_reconcile", "evtools reconcile --engine spark (local[2]; JVM start included)")
+def spark_reconcile(config_path: Path) -> dict:
+    from evtools import reconcile, spark
+
+    config = _spark_config(config_path)
+    s = reconcile.reconcile(spark.connect(config), config).summary
+    return {
+        "keys": s["keys_compared"],
+        "mismatched": s["mismatched"],
+        "timezone_keys": s["keys_by_cause"].get("timezone", 0),
+        "jvm_peak_mb": _jvm_peak_mb(),
+    }
+
+
+@case(
+    "spark_refresh_full",
+    "evtools refresh --full --engine spark: state and aggregate as date-partitioned parquet",
+)
+def spark_refresh_full(config_path: Path) -> dict:
+    import tempfile
+
+    from evtools import refresh_spark
+
+    WORK.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=WORK) as tmp:
+        r = refresh_spark.refresh(_spark_config(config_path, Path(tmp) / "lake"), full=True)
+    return {"keys": r.keys_changed, "rows": r.rows_read, "jvm_peak_mb": _jvm_peak_mb()}
+
+
+@case(
+    "spark_refresh_daily", "evtools refresh --engine spark: one new day of ingestion, touched partitions only"
+)
+def spark_refresh_daily(config_path: Path) -> dict:
+    import datetime as dt
+    import tempfile
+    import time
+
+    from evtools import refresh_spark, spark
+
+    WORK.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=WORK) as tmp:
+        config = _spark_config(config_path, Path(tmp) / "lake")
+        con = spark.connect(config, names=("fact_events",), check=False)
+        newest = con.fetch_row("newest_ingested")[0]
+        until = dt.datetime.combine(newest.date() - dt.timedelta(days=30), dt.time())
+        refresh_spark.refresh(config, until=until, full=True, con=con)
+        start = time.perf_counter()
+        r = refresh_spark.refresh(config, until=until + dt.timedelta(days=1), con=con)
+        seconds = time.perf_counter() - start
+        same = refresh_spark.verify(config, con).empty
+    return {
+        "run_s": round(seconds, 3),
+        "new_rows": r.rows_read,
+        "keys_changed": r.keys_changed,
+        "dates": r.dates_recomputed,
+        "verify_equal": same,
+        "jvm_peak_mb": _jvm_peak_mb(),
+    }

@@ -3,7 +3,10 @@
 Each case runs in its own child process (so its peak RSS is its own); times are wall-clock seconds and every
 figure is also given as a ratio to the ``groupby`` yardstick measured in the same run.
 
-    python benchmarks/run.py --data benchmarks/data/large [--case NAME ...] [--repeat N]
+    python benchmarks/run.py --data benchmarks/data/large [--case NAME ...] [--repeat N] [--results FILE]
+
+Without --case every DuckDB case runs; the spark_* cases (Spark local[2] against the same DuckDB cases) run when
+named, as ``make bench-spark`` does, into RESULTS-spark.md.
 """
 
 from __future__ import annotations
@@ -110,6 +113,19 @@ TARGETS = [
             and r["refresh_full"]["peak_rss_mb"] <= 1024,
         ),
     ),
+    *[
+        (
+            f"spark_{name}",
+            "Spark local[2] against DuckDB on this machine: time ratio; the figures must be equal",
+            lambda r, name=name, key=key: _spark_vs_duckdb(r, name, key),
+        )
+        for name, key in (
+            ("quality", None),
+            ("reconcile", None),
+            ("refresh_full", None),
+            ("refresh_daily", "run_s"),
+        )
+    ],
     (
         "refresh_daily",
         "a daily refresh >= 100x faster than the full rebuild, identical result",
@@ -119,6 +135,21 @@ TARGETS = [
         ),
     ),
 ]
+
+
+def _spark_vs_duckdb(r: dict, name: str, key: str | None) -> tuple[str, bool]:
+    """Spark's time over DuckDB's for case ``name`` (``key``: a timed figure of the case instead of its seconds)."""
+    spark, duck = r["spark_" + name], r[name]
+    ratio = (spark["extra"][key] / duck["extra"][key]) if key else spark["seconds"] / duck["seconds"]
+    same = _same(r, name)
+    return f"{ratio:.1f}x DuckDB's time, figures {'equal' if same else 'DIFFER'}", same
+
+
+def _same(r: dict, name: str) -> bool:
+    """The Spark case's figures equal the DuckDB case's (those both record)."""
+    spark, duck = r["spark_" + name]["extra"], r[name]["extra"]
+    common = (set(spark) & set(duck)) - {"run_s"}
+    return bool(common) and all(spark[k] == duck[k] for k in common)
 
 
 def write_results(results: list[dict], config: Path, out: Path) -> None:
@@ -131,7 +162,8 @@ def write_results(results: list[dict], config: Path, out: Path) -> None:
         f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, Python {platform.python_version()}",
         f"- data: {config.parent} ({rows_of(config):,} fact_events rows)",
         "- time: best of the runs, wall-clock; ratio: time / the groupby yardstick's time in this run",
-        "- peak RSS: the case's own process, including the Python interpreter and imports",
+        "- peak RSS: the case's own process, including the Python interpreter and imports; the Spark cases' driver JVM"
+        " is a separate process, its peak is the figure jvm_peak_mb",
         "",
         "| case | what | seconds | x groupby | peak RSS MB | figures |",
         "|---|---|---:|---:|---:|---|",
@@ -171,7 +203,8 @@ def main() -> None:
     if args.child:
         child(args.child, config)
         return
-    names = ["groupby"] + [n for n in (args.case or CASES) if n != "groupby"]
+    default = [n for n in CASES if not n.startswith("spark_")]  # the Spark cases: make bench-spark
+    names = ["groupby"] + [n for n in (args.case or default) if n != "groupby"]
     results = []
     for name in names:
         r = measure(name, config, args.repeat)
