@@ -160,8 +160,8 @@ def _run(con: SparkConnection, fs: HadoopFS, until, full: bool, lookback: int) -
         finally:
             con.tables = {}
         latest = con.spark.table("_latest_src")
-        latest.write.partitionBy("date").parquet(fs.url(STAGING, "latest"))
-        con.frame("lake_aggregate", {"now": now}).write.partitionBy("date").parquet(fs.url(STAGING, "agg"))
+        _write(latest, fs, "latest")
+        _write(con.frame("lake_aggregate", {"now": now}), fs, "agg")
         rows_read, keys, dates = latest.count(), *_staged_counts(con, fs)
         commit = {"full": True}
     elif mode == "incremental":
@@ -169,12 +169,13 @@ def _run(con: SparkConnection, fs: HadoopFS, until, full: bool, lookback: int) -
         con.execute("refresh_new", {"watermark": watermark, "until": until})
         con.execute("refresh_delta")
         con.execute("lake_touched_dates")
-        con.execute("lake_latest_touched")
         touched = sorted(r[0] for r in con.spark.table("_touched").collect())
+        _state_partitions(con, fs, touched).createOrReplaceTempView("_state_touched")
+        con.execute("lake_latest_touched")
         latest = con.spark.table("_latest_touched")
-        latest.write.partitionBy("date").parquet(fs.url(STAGING, "latest"))
+        _write(latest, fs, "latest")
         latest.createOrReplaceTempView("_latest_src")
-        con.frame("lake_aggregate", {"now": now}).write.partitionBy("date").parquet(fs.url(STAGING, "agg"))
+        _write(con.frame("lake_aggregate", {"now": now}), fs, "agg")
         rows_read, keys, dates = con.fetch_row("lake_counts")
         commit = {"full": False, "dates": [d.isoformat() for d in touched]}
     new_watermark = watermark if mode == "noop" else until
@@ -207,6 +208,21 @@ def _run(con: SparkConnection, fs: HadoopFS, until, full: bool, lookback: int) -
     record = {**result.__dict__, "until": until, "ended_at": dt.datetime.now(dt.UTC).replace(tzinfo=None)}
     fs.write_text(json.dumps(record, default=str), "_runs", f"{run_id:06d}.json")
     return result
+
+
+def _state_partitions(con: SparkConnection, fs: HadoopFS, dates: list[dt.date]):
+    """The state's partitions of ``dates``, read by path (no other partition is listed or opened)."""
+    live = set(fs.children("latest"))
+    paths = [fs.url("latest", f"date={d.isoformat()}") for d in dates if f"date={d.isoformat()}" in live]
+    if not paths:
+        return con.spark.table("agg_evtools_latest").limit(0)
+    return con.spark.read.option("basePath", fs.url("latest")).parquet(*paths)
+
+
+def _write(frame, fs: HadoopFS, table: str) -> None:
+    """Stage ``frame`` as ``table``, partitioned by date, one file per date (not one per task and date: the state
+    is read whole by every run's lookup, and many small files cost more than their bytes)."""
+    frame.repartition("date").write.partitionBy("date").parquet(fs.url(STAGING, table))
 
 
 def _staged_counts(con: SparkConnection, fs: HadoopFS) -> tuple[int, int]:
