@@ -11,7 +11,8 @@ path: a local folder, hdfs://, abfss://, s3a://):
 A run reads the rows ingested since the watermark, reduces them to the latest version per event_id (``_cand``), finds
 the versions they supersede in the state (``_old``: a scan of the state's event_id column), and rewrites the
 partitions of the dates either lies on: the state's (stored versions not superseded, plus the new ones) and the
-aggregate's (recomputed from them). Other partitions are not read or written.
+aggregate's (recomputed from them). Other partitions are not rewritten; of them only the state's event_id column is
+read.
 
 Commit: the new partitions are written under ``_staging/``, then ``_staging/COMMIT`` records the dates and the new
 state; only then are the live partitions replaced. A run that stops before COMMIT leaves the live data untouched (the

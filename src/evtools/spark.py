@@ -70,8 +70,6 @@ def session(config: Config) -> SparkSession:
 class SparkConnection:
     """What the analyses need of an engine, on a SparkSession: named queries, temp tables, small results."""
 
-    kind = "spark"
-
     def __init__(self, spark: SparkSession, config: Config):
         self.spark = spark
         self.config = config
