@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -57,7 +58,9 @@ def session(config: Config) -> SparkSession:
     builder = SparkSession.builder.appName("evtools")
     if config.engine.master:
         builder = builder.master(config.engine.master)
-    for key, value in {**DEFAULT_CONF, **config.engine.conf}.items():
+    quiet = resources.files("evtools").joinpath("conf", "log4j2.properties")
+    defaults = {**DEFAULT_CONF, "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile=file:{quiet}"}
+    for key, value in {**defaults, **config.engine.conf}.items():
         builder = builder.config(key, value)
     try:
         spark = builder.getOrCreate()
