@@ -329,7 +329,7 @@ def spark_refresh_daily(config_path: Path) -> dict:
     with tempfile.TemporaryDirectory(dir=WORK) as tmp:
         config = _spark_config(config_path, Path(tmp) / "lake")
         con = spark.connect(config, names=("fact_events",), check=False)
-        newest = con.fetch_row("newest_ingested")[0]
+        newest = con.first_row("newest_ingested")[0]
         until = dt.datetime.combine(newest.date() - dt.timedelta(days=30), dt.time())
         refresh_spark.refresh(config, until=until, full=True, con=con)
         start = time.perf_counter()

@@ -52,7 +52,7 @@ def test_cli_sql(capsys):
     assert listed == dialects.names()
     assert main(["sql", "--dialect", "snowflake", "quality_versions"]) == 0
     out = capsys.readouterr().out
-    assert "COUNT_IF(NOT is_latest)" in out or "FILTER" not in out
+    assert "COUNT_IF(NOT is_latest) AS superseded_versions" in out and "FILTER" not in out
     assert main(["sql", "--dialect", "snowflake", "no_such_query"]) == 2
     assert "no query named 'no_such_query'" in capsys.readouterr().err
 

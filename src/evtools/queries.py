@@ -81,7 +81,7 @@ def fetch_row(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] |
 def first_row(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None) -> tuple:
     """The first row of a named query (empty when it has none)."""
     if not is_duckdb(con):
-        return con.fetch_row(name, params)
+        return con.first_row(name, params)
     rows = None
     for statement, values in _statements(con, name, params):
         rows = con.execute(statement, values).fetchall()

@@ -33,7 +33,7 @@ import pandas as pd
 
 from evtools.config import Config
 from evtools.errors import ConcurrentRun, EvtoolsError
-from evtools.queries import execute, fetch_row, load_sql, run
+from evtools.queries import execute, first_row, load_sql, run
 from evtools.sources import open_sources
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,7 @@ def _run(con, config, strategy, full, lookback, until, backfill) -> RunResult:
     start = time.perf_counter()
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     before_strategy, watermark = state(con)
-    until = until or fetch_row(con, load_sql("newest_ingested"))[0]
+    until = until or first_row(con, "newest_ingested")[0]
     if until is None:
         raise EvtoolsError("fact_events is empty: nothing to refresh")
     if watermark is not None and until < watermark and not full:
@@ -135,12 +135,10 @@ def _run(con, config, strategy, full, lookback, until, backfill) -> RunResult:
     missed = (0, 0)
     if watermark is not None and mode != "backfill":
         missed = tuple(
-            fetch_row(
-                con, load_sql("refresh_missed"), {"watermark": watermark, "until": until, "since": since}
-            )
+            first_row(con, "refresh_missed", {"watermark": watermark, "until": until, "since": since})
         )
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    run_id = fetch_row(con, load_sql("refresh_next_run"))[0]
+    run_id = first_row(con, "refresh_next_run")[0]
     rows_read = keys = dates = 0
     if mode == "incremental" and until == watermark:
         mode = "noop"
@@ -150,7 +148,7 @@ def _run(con, config, strategy, full, lookback, until, backfill) -> RunResult:
             execute(con, "refresh_full_latest", {"until": until})
             _fault("after_latest")
             execute(con, "refresh_full_agg", {"now": now})
-            rows_read, keys, dates = fetch_row(con, load_sql("refresh_counts_full"))
+            rows_read, keys, dates = first_row(con, "refresh_counts_full")
         elif mode == "backfill":
             keys, dates = _backfill(con, backfill, now)
         elif mode == "incremental" and strategy == "touched":
@@ -159,12 +157,12 @@ def _run(con, config, strategy, full, lookback, until, backfill) -> RunResult:
             _fault("before_apply")
             execute(con, "refresh_apply", {"now": now})
             _fault("after_apply")
-            rows_read, keys, dates = fetch_row(con, load_sql("refresh_counts"))
+            rows_read, keys, dates = first_row(con, "refresh_counts")
         elif mode == "incremental":
             execute(con, "refresh_lookback", {"since": since, "until": until})
             execute(con, "refresh_lookback_apply", {"since": since, "now": now})
             _fault("after_apply")
-            rows_read, keys, dates = fetch_row(con, load_sql("refresh_counts_lookback"))
+            rows_read, keys, dates = first_row(con, "refresh_counts_lookback")
         new_watermark = watermark if mode in ("noop", "backfill") else until
         execute(con, "refresh_set_state", {"strategy": strategy, "watermark": new_watermark, "now": now})
         result = RunResult(
@@ -197,7 +195,7 @@ def _backfill(con, span: tuple[dt.date, dt.date], now: dt.datetime) -> tuple[int
     """Rebuild the aggregate's rows for the dates in ``span`` from the stored latest versions."""
     params = {"first": span[0], "last": span[1], "now": now}
     execute(con, "refresh_backfill", params)
-    return tuple(fetch_row(con, load_sql("refresh_counts_backfill")))
+    return tuple(first_row(con, "refresh_counts_backfill"))
 
 
 def _log_run(con, r: RunResult, started, until, status: str, error: str | None) -> None:
@@ -289,7 +287,7 @@ def replay(
     lookback = config.settings.lookback_days if lookback_days is None else lookback_days
     if last is None:
         con = open_sources(config, names=("fact_events",), check=False)
-        last = fetch_row(con, load_sql("newest_ingested"))[0].date()
+        last = first_row(con, "newest_ingested")[0].date()
     first = first or last - dt.timedelta(days=span_days - 1)
     folder = Path(folder or tempfile.mkdtemp(prefix="evtools-replay-"))
     dbs = {name: folder / f"{name}.duckdb" for name in ("touched", "lookback", "full")}

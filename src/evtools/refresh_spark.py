@@ -137,7 +137,7 @@ def _views(con: SparkConnection, fs: HadoopFS) -> None:
 def _run(con: SparkConnection, fs: HadoopFS, until, full: bool, lookback: int) -> RunResult:
     start = time.perf_counter()
     _, watermark = read_state(fs)  # the strategy is always touched here
-    until = until or con.fetch_row("newest_ingested")[0]
+    until = until or con.first_row("newest_ingested")[0]
     if until is None:
         raise EvtoolsError("fact_events is empty: nothing to refresh")
     if watermark is not None and until < watermark and not full:
@@ -150,7 +150,7 @@ def _run(con: SparkConnection, fs: HadoopFS, until, full: bool, lookback: int) -
     missed = (0, 0)
     if watermark is not None and mode != "full":
         since = (until.date() - dt.timedelta(days=max(lookback - 1, 0))) if lookback else until.date()
-        missed = con.fetch_row("refresh_missed", {"watermark": watermark, "until": until, "since": since})
+        missed = con.first_row("refresh_missed", {"watermark": watermark, "until": until, "since": since})
     rows_read = keys = dates = 0
     commit: dict = {}
     fs.delete(STAGING)
@@ -177,7 +177,7 @@ def _run(con: SparkConnection, fs: HadoopFS, until, full: bool, lookback: int) -
         _write(latest, fs, "latest")
         latest.createOrReplaceTempView("_latest_src")
         _write(con.frame("lake_aggregate", {"now": now}), fs, "agg")
-        rows_read, keys, dates = con.fetch_row("lake_counts")
+        rows_read, keys, dates = con.first_row("lake_counts")
         commit = {"full": False, "dates": [d.isoformat() for d in touched]}
     new_watermark = watermark if mode == "noop" else until
     result = RunResult(

@@ -37,7 +37,7 @@ from tqdm.auto import tqdm
 
 from evtools.errors import EvtoolsError
 from evtools.fsutil import atomic_dir
-from evtools.queries import execute, fetch_row, load_sql
+from evtools.queries import execute, first_row, load_sql
 
 log = logging.getLogger(__name__)
 
@@ -283,7 +283,7 @@ def _write_meta(con: duckdb.DuckDBPyConnection, tmp: Path, spec: SampleSpec, tz:
     counts = dict(
         zip(
             ("fact_rows", "retry_rows", "replay_rows", "correction_rows"),
-            fetch_row(con, load_sql("sample_counts")),
+            first_row(con, "sample_counts"),
             strict=True,
         )
     )

@@ -13,7 +13,6 @@ Spark needs Java 17 or later and pyspark (``pip install 'evtools[spark]'``).
 
 from __future__ import annotations
 
-import logging
 import warnings
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -26,17 +25,16 @@ from evtools import dialects
 from evtools.config import Config, Source
 from evtools.errors import DataError, EvtoolsError
 from evtools.schema import SCHEMA, Column
+from evtools.sources import _ABSENT, FORMATS, _files, user_column
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-log = logging.getLogger(__name__)
 DIALECT = "spark"
 DEFAULT_CONF = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.sql.shuffle.partitions": "8",
-    "spark.sql.sources.partitionOverwriteMode": "dynamic",
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
 }
@@ -73,9 +71,8 @@ def session(config: Config) -> SparkSession:
 class SparkConnection:
     """What the analyses need of an engine, on a SparkSession: named queries, temp tables, small results."""
 
-    def __init__(self, spark: SparkSession, config: Config):
+    def __init__(self, spark: SparkSession):
         self.spark = spark
-        self.config = config
         self.columns: dict[str, set[str]] = {}  # per registered source, the canonical columns it really has
         # qualified names in the SQL (agg.x) -> the temp views standing for them
         self.tables: dict[str, str] = {}
@@ -143,7 +140,7 @@ class SparkConnection:
         """A small Arrow table (a result on the driver) as the temp view ``name``."""
         self.spark.createDataFrame(table).createOrReplaceTempView(name)
 
-    def fetch_row(self, name: str, params: dict[str, Any] | None = None) -> tuple:
+    def first_row(self, name: str, params: dict[str, Any] | None = None) -> tuple:
         rows = self._run_statements(name, params).take(1)
         return tuple(rows[0]) if rows else ()
 
@@ -180,7 +177,7 @@ def to_pandas(frame: DataFrame) -> pd.DataFrame:
 
 def connect(config: Config, names: tuple[str, ...] | None = None, check: bool = True) -> SparkConnection:
     """A SparkConnection with the configured sources (or ``names`` of them) registered as canonical views."""
-    con = SparkConnection(session(config), config)
+    con = SparkConnection(session(config))
     wanted = names or tuple(config.sources)
     company_type = None
     for name in sorted(wanted, key=lambda n: n != "fact_events"):
@@ -206,8 +203,6 @@ def _read(con: SparkConnection, source: Source) -> DataFrame:
         raise DataError(
             f"{source.location}: a DuckDB file is read by the duckdb engine only; use --engine duckdb"
         )
-    from evtools.sources import _files
-
     location = str(source.path)
     if "://" in source.location:
         files, fmt = [source.location], _format_of(source)
@@ -226,8 +221,6 @@ def _read(con: SparkConnection, source: Source) -> DataFrame:
 
 
 def _format_of(source: Source) -> str:
-    from evtools.sources import FORMATS
-
     for suffix, fmt in FORMATS.items():
         if source.location.lower().rstrip("/*").endswith(suffix):
             return fmt
@@ -241,13 +234,12 @@ def register(con: SparkConnection, source: Source, company_type=None) -> DataFra
     raw = _read(con, source)
     types = {f.name: f.dataType for f in raw.schema.fields}
     present = [c for c in SCHEMA[source.name] if c.required or source.column(c.name) in types]
-    absent = {"id": "bigint", "ts": "timestamp", "date": "date", "count": "bigint"}
     select = []
     for col in SCHEMA[source.name]:
         if col in present:
             expression = _expression(source, col, types, F)
         else:
-            expression = F.lit(None).cast(absent[col.kind])
+            expression = F.lit(None).cast(_ABSENT[col.kind])
         if (
             col.name == "company_id"
             and company_type is not None
@@ -262,8 +254,6 @@ def register(con: SparkConnection, source: Source, company_type=None) -> DataFra
 
 
 def _expression(source: Source, col: Column, types: dict, F):
-    from evtools.sources import user_column
-
     user, wrong = user_column(source, col, types)
     found = types[user].simpleString()
     ref = F.col(f"`{user.replace('`', '``')}`")
