@@ -2,9 +2,7 @@
 
 The rewrites (on the parsed DuckDB tree, before generation), each a construct DuckDB has and the targets lack:
 
-- a row value ``(a, b, c)`` (ordered field by field, used to pick the latest version with ``max``) becomes a struct
-  with fields ``_1, _2, ...``; ``s[i]`` on such a value (DuckDB's positional field access) becomes ``s._i``;
-- (Spark) an aggregate with ``FILTER (WHERE c)`` inside a window becomes the aggregate of ``CASE WHEN c THEN x END``;
+- a call of one of the package's macros (``sql/macros.sql``) becomes the macro's body;
 - (Spark) ``timezone(zone, timezone('UTC', ts))``, the local wall time of a UTC timestamp, becomes
   ``from_utc_timestamp(ts, zone)``; ``to_microseconds(n)`` becomes ``make_dt_interval(0, 0, 0, n / 1e6)``.
 
@@ -36,37 +34,7 @@ def parse(sql: str) -> list[exp.Expression]:
     return [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
 
 
-def _structs(node: exp.Expression) -> exp.Expression:
-    if isinstance(node, exp.Tuple) and not isinstance(node.parent, exp.In):
-        return exp.Struct(
-            expressions=[
-                exp.PropertyEQ(this=exp.to_identifier(f"_{i}"), expression=e.copy())
-                for i, e in enumerate(node.expressions, 1)
-            ]
-        )
-    return node
-
-
-def _struct_fields(node: exp.Expression) -> exp.Expression:
-    if isinstance(node, exp.Bracket) and len(node.expressions) == 1:
-        index = node.expressions[0]
-        if isinstance(index, exp.Literal) and not index.is_string:
-            # sqlglot keeps DuckDB's 1-based positions 0-based in the tree
-            return exp.Dot.build([node.this.copy(), exp.to_identifier(f"_{int(index.this) + 1}")])
-    return node
-
-
 def _spark(node: exp.Expression) -> exp.Expression:
-    if isinstance(node, exp.Window) and isinstance(node.this, exp.Filter):
-        agg = node.this.this.copy()
-        condition = node.this.expression.this.copy()
-        arg = agg.this
-        if isinstance(arg, exp.Star):
-            arg = exp.Literal.number(1)
-        agg.set("this", exp.Case(ifs=[exp.If(this=condition, true=arg.copy())]))
-        node = node.copy()
-        node.set("this", agg)
-        return node
     if isinstance(node, exp.Anonymous) and node.name.lower() == "to_microseconds":
         seconds = exp.Div(this=node.expressions[0].copy(), expression=exp.Literal.number("1000000.0"))
         zero = exp.Literal.number(0)
@@ -99,11 +67,35 @@ def _timezone_args(node: exp.Expression) -> tuple[exp.Expression, exp.Expression
     return None
 
 
+@cache
+def macros() -> dict[str, tuple[list[str], exp.Expression]]:
+    """The macros of ``sql/macros.sql``: name -> (parameter names, body)."""
+    out = {}
+    for statement in parse(load_sql("macros")):
+        fn = statement.this
+        out[fn.this.name.lower()] = ([p.name for p in fn.expressions], statement.expression)
+    return out
+
+
+def _expand(node: exp.Expression) -> exp.Expression:
+    """A call of a macro replaced by its body, the parameters by the call's arguments."""
+    if isinstance(node, exp.Anonymous) and node.name.lower() in macros():
+        names, body = macros()[node.name.lower()]
+        args = dict(zip(names, node.expressions, strict=True))
+
+        def substitute(n: exp.Expression) -> exp.Expression:
+            if isinstance(n, exp.Column) and not n.table and n.name in args:
+                return args[n.name].copy()
+            return n
+
+        return exp.paren(body.copy().transform(substitute), copy=False)
+    return node
+
+
 def rewrite(statement: exp.Expression, dialect: str) -> exp.Expression:
-    """``statement`` (parsed DuckDB) with the rewrites for ``dialect`` applied (see the module docstring)."""
-    if dialect == "duckdb":
-        return statement
-    tree = statement.copy().transform(_struct_fields).transform(_structs)
+    """``statement`` (parsed DuckDB) with the macros expanded and the rewrites for ``dialect`` applied (see the
+    module docstring)."""
+    tree = statement.copy().transform(_expand)
     if dialect in ("spark", "databricks"):
         tree = tree.transform(_spark)
     return tree
@@ -119,10 +111,13 @@ def generate(statement: exp.Expression, dialect: str, pretty: bool = False) -> s
 
 def names() -> list[str]:
     """The package's queries, by name (``sql/<name>.sql``), without the sample generator's (``sample_*``: they
-    write files with DuckDB's COPY and have no meaning in a warehouse)."""
+    write files with DuckDB's COPY and have no meaning in a warehouse) and the macros (expanded into the queries
+    that call them)."""
     folder = resources.files("evtools").joinpath("sql")
     return sorted(
-        p.name[:-4] for p in folder.iterdir() if p.name.endswith(".sql") and not p.name.startswith("sample_")
+        p.name[:-4]
+        for p in folder.iterdir()
+        if p.name.endswith(".sql") and not p.name.startswith("sample_") and p.name != "macros.sql"
     )
 
 

@@ -19,10 +19,11 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from evtools import pipeline
 from evtools.config import Config
 from evtools.errors import ConfigError, EvtoolsError
 from evtools.quality import recommend_lookback
-from evtools.queries import load_sql, quote_ident, run
+from evtools.queries import load_sql, quote_ident
 from evtools.sources import has_source, open_sources
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,8 @@ BATCHES = {
     "dashboard": {"keys": "gx_keys", "rows": "gx_rows"},
     "agg_company_daily_events": {"keys": "gx_keys", "totals": "gx_agg_totals"},
 }
+STEPS = {"gx_agg_totals": pipeline.GX_AGG_TOTALS}  # batches computed by more than one step
+GIVEN = pipeline.SOURCES | {"_gx_source"} | pipeline.AGGREGATE
 
 
 @dataclass(frozen=True)
@@ -113,7 +116,7 @@ def validate(
     as_of = as_of or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     if dates is None:
         dates = [con.execute(load_sql("last_date")).fetchall()[0][0]]
-    lag = run(con, "arrival_lag_all")
+    lag = pipeline.fetch(con, ["facts_all", "arrival_lag"])
     lookback = recommend_lookback(lag, config.settings.coverage_target) or config.settings.lookback_days
     params = parameters(config, lookback, as_of)
     gx_ctx = _Gx(docs)
@@ -134,7 +137,8 @@ def validate(
                 expectations = [e for e in suite["expectations"] if e["meta"]["batch"] == batch]
                 if not expectations:
                     continue
-                frame = run(con, sql, _batch_params(con, sql, day, params, as_of))
+                steps = STEPS.get(sql, [sql])
+                frame = pipeline.fetch(con, steps, _batch_params(con, sql, day, params, as_of), GIVEN)
                 rows += gx_ctx.run(name, batch, day, expectations, frame, params)
     results = pd.DataFrame(rows)
     failed = results[~results["success"]] if len(results) else results

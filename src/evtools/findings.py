@@ -14,9 +14,14 @@ def findings(kind: str, records: dict, runs: list) -> list[dict]:
     html = {name: run.html for run in runs for name in run.records}
     if "layout" in records:
         lay = records["layout"]
+        flags = {f["flag"] for f in records.get("profile", {}).get("flags", [])}
         out.append(
             {
-                "title": "The job scans all history every day.",
+                "title": (
+                    "The job scans all history every day."
+                    if "full_scan" in flags
+                    else "Re-laying the data cuts what the job reads."
+                ),
                 "text": f"The full aggregation reads {size(lay['full_bytes_before'])} in the current layout; with the data "
                 f"partitioned by date, the {lay['window_days']}-day incremental window reads "
                 f"{pct(lay['window_share_after'], 2)} of that ({size(lay['window_bytes_after'])}, "
@@ -33,8 +38,12 @@ def findings(kind: str, records: dict, runs: list) -> list[dict]:
             {
                 "title": "Duplicates inflate the totals.",
                 "text": f"Retries and replays add {q['duplicate_excess']:,} events ({pct(share['duplicate_excess'], 2)}); "
-                f"{q['replayed_loads']} replayed loads account for "
-                f"{pct(q['share_of_duplicate_excess_from_replays'])} of it.",
+                + (
+                    f"{q['replayed_loads']} replayed loads account for "
+                    f"{pct(q['share_of_duplicate_excess_from_replays'])} of it."
+                    if q["replays_measured"]
+                    else "replays are not measured (no load_id column)."
+                ),
                 "impact": share["duplicate_excess"],
                 "link": html.get("quality"),
                 "link_text": "duplicates per company and date",
@@ -80,9 +89,13 @@ def findings(kind: str, records: dict, runs: list) -> list[dict]:
         out.append(
             {
                 "title": "An exact incremental refresh replaces the full rebuild.",
-                "text": f"Replaying the ingestion day by day, the exact refresh matched a full recomputation on every run "
-                f"({f['verify_differences']} differing keys) while the fixed {f['lookback_days']}-day job missed "
-                f"{f['lookback_missed_events']:,} events.",
+                "text": (
+                    "Replaying the ingestion day by day, the exact refresh matched a full recomputation on every run"
+                    if f["verify_differences"] == 0
+                    else f"Replaying the ingestion day by day, the exact refresh differed from a full recomputation "
+                    f"on {f['verify_differences']:,} keys"
+                )
+                + f"; the fixed {f['lookback_days']}-day job missed {f['lookback_missed_events']:,} events.",
                 "impact": f.get("lookback_missed_share", 0.0),
                 "link": html.get("refresh"),
                 "link_text": "the refresh replay",

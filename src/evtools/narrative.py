@@ -14,16 +14,22 @@ def size(n: float) -> str:
 
 def quality(s: dict) -> str:
     share = s["share_of_events"]
+    replays = (
+        f"{s['replayed_loads']} replayed loads account for {pct(s['share_of_duplicate_excess_from_replays'])} of that."
+        if s["replays_measured"]
+        else "Replays are not measured: fact_events has no load_id column."
+    )
     lines = [
         f"- **Duplicates** add {s['duplicate_excess']:,} events ({pct(share['duplicate_excess'], 2)} of all "
-        f"{s['total_events']:,}) on {s['keys_with_duplicates']:,} of {s['keys']:,} company/date keys; "
-        f"{s['replayed_loads']} replayed loads account for {pct(s['share_of_duplicate_excess_from_replays'])} of that.",
+        f"{s['total_events']:,}) on {s['keys_with_duplicates']:,} of {s['keys']:,} company/date keys; {replays}",
         f"- **Corrections** appended as new rows leave {s['superseded_versions']:,} superseded versions that add "
         f"{s['correction_excess']:,} events ({pct(share['correction_excess'], 2)}). `SELECT DISTINCT` removes the "
-        f"duplicates but keeps every one of these: it still over-counts by {s['distinct_survivors']:,} events; only "
-        "keeping the latest version per event_id is exact.",
+        "duplicates but keeps every one of these, so by definition it still over-counts by exactly those "
+        f"{s['correction_excess']:,} events; only keeping the latest version per event_id is exact.",
     ]
-    if s.get("late_rows"):
+    if s["late_rows"] is None:
+        lines.append(f"- **Late rows**: unknown: {s['late_unknown_reason']}.")
+    elif s["late_rows"]:
         lines.append(
             f"- **Late rows**: {s['late_rows']:,} rows ({s['late_events']:,} events) arrived after the dashboard had "
             "computed their date, so the dashboard never saw them."

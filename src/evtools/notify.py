@@ -64,7 +64,7 @@ def compose(run: dict, link: str) -> dict:
             (
                 "Duplicates",
                 f"+{q['duplicate_excess']:,} events ({pct(q['share_of_events']['duplicate_excess'], 2)})"
-                f"; {q['replayed_loads']} replayed loads",
+                + (f"; {q['replayed_loads']} replayed loads" if q["replays_measured"] else ""),
             )
         )
         facts.append(("Corrections", f"+{q['correction_excess']:,} events; DISTINCT keeps all of them"))

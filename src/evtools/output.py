@@ -45,18 +45,26 @@ def quality_summary(s: dict) -> None:
         f"duplicates:  {s['duplicate_rows']:,} rows add {s['duplicate_excess']:,} events "
         f"({_pct(share['duplicate_excess'])}) on {s['keys_with_duplicates']:,} keys"
     )
-    print(
-        f"replays:     {s['replayed_loads']} loads re-ingested {s['replayed_rows']:,} rows, adding "
-        f"{s['replayed_events']:,} events ({_pct(s['share_of_duplicate_excess_from_replays'])} of the duplicate excess)"
-    )
+    if s["replays_measured"]:
+        print(
+            f"replays:     {s['replayed_loads']} loads re-ingested {s['replayed_rows']:,} rows, adding "
+            f"{s['replayed_events']:,} events ({_pct(s['share_of_duplicate_excess_from_replays'])} of the duplicate "
+            "excess)"
+        )
+    else:
+        print("replays:     not measured (fact_events has no load_id column)")
     print(
         f"corrections: {s['superseded_versions']:,} superseded versions add {s['correction_excess']:,} events "
-        f"({_pct(share['correction_excess'])}); SELECT DISTINCT still over-counts {s['distinct_survivors']:,}"
+        f"({_pct(share['correction_excess'])}); SELECT DISTINCT keeps them all, so by definition it over-counts "
+        "by exactly this much"
     )
-    print(
-        f"late:        {s['late_rows']:,} rows ({s['late_events']:,} events) arrived after the dashboard computed "
-        "their date"
-    )
+    if s["late_rows"] is None:
+        print(f"late:        unknown: {s['late_unknown_reason']}")
+    else:
+        print(
+            f"late:        {s['late_rows']:,} rows ({s['late_events']:,} events) arrived after the dashboard computed "
+            "their date"
+        )
     rec = s["recommended_lookback_days"]
     print(
         f"lookback:    {s['configured_lookback_days']} days misses {s['configured_lookback_missed_events']:,} events "

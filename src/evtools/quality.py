@@ -1,22 +1,26 @@
 """Duplicates, replays, corrections and late appends per company and date, and the lookback they call for.
 
-Definitions (the contract; the SQL in ``evtools/sql`` implements exactly these):
+Definitions (the contract; the SQL in ``evtools/sql`` implements exactly these). The latest version of an event_id
+(now, and as of T), a payload's first arrival, a row's arrival lag and computation time T, and the lookback window
+are defined once, in ``evtools.rules``. Per (company_id, date):
 
-- latest version of an event_id: the row with the greatest ingested_at (ties: the larger events); latest over all
-  rows, or "as of T": among rows with ingested_at <= T.
-- duplicate excess of a (company_id, date): over groups of rows with the same event_id and the same events value,
-  sum of (n - 1) * events. duplicate rows: sum of (n - 1).
-- correction excess: (SUM of all rows) - (SUM of latest versions) - duplicate excess: what superseded versions add.
-- replayed load: a load_id most of whose rows repeat event_ids first ingested in an earlier load; reported with its
-  row count, share repeated and the events it adds.
-- DISTINCT survivors: what ``SELECT DISTINCT company_id, date, event_id, events`` still over-counts (corrections).
-- late row for a (company_id, date) with a dashboard computed_at T: ingested_at > T. Late events: their events.
-- arrival lag of a row: whole days from its date to the UTC date of its ingested_at.
-- coverage(k): share of all events (sum over all rows) with lag <= k. Recommended lookback: the smallest k >= 0 with
-  coverage(k) >= coverage_target.
+- duplicate excess: over groups of rows with the same payload (event_id, company_id, date, events), the sum of
+  (n - 1) * events; duplicate rows: the sum of (n - 1). A replay of a superseded version is a duplicate too.
+- correction excess: (SUM of all rows) - (SUM of latest versions lying on the key) - duplicate excess: the events of
+  the superseded versions lying on the key (superseded versions: their count).
+- DISTINCT: ``SELECT DISTINCT company_id, date, event_id, events`` sums to total - duplicate excess, so by definition
+  it still over-counts the latest versions by exactly the correction excess (``distinct_events`` in the result).
+- replayed load: a load_id more than half of whose rows repeat a payload first ingested in another, earlier load;
+  reported with its row count, share repeated and the events it adds (not measured without a load_id column).
+- late row of a (company_id, date) with computation time T: ingested_at > T. Late events: their events. Unknown
+  (NULL) where T is unknown; without any T (no dashboard times, no offset setting) the late totals are NULL and the
+  summary says why.
+- coverage(k): share of all events (sum over all rows) with arrival lag <= k. Recommended lookback: the smallest
+  k >= 0 with coverage(k) >= coverage_target. Missed by the configured lookback k: the rows with arrival lag > k,
+  which a daily run re-reading the last k dates never sees (see ``evtools.rules``).
 
 Scale: an event_id ingested once is its own latest version and adds no excess, so the expensive work is one
-aggregation over event_id that keeps only the ids seen more than once (``repeated_ids.sql``, bounded by DuckDB's
+aggregation over event_id that keeps only the ids seen more than once (``repeated_rows.sql``, bounded by DuckDB's
 memory_limit, spilling if needed); everything else runs on those few rows or as plain GROUP BYs.
 """
 
@@ -33,6 +37,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from evtools import pipeline
 from evtools.config import Config
 from evtools.fsutil import atomic_dir, iso_date, write_parquet
 from evtools.queries import drop, execute, exists, first_row, ordered, run
@@ -48,7 +53,6 @@ BY_KEY_COLUMNS = [
     "duplicate_excess",
     "correction_excess",
     "superseded_versions",
-    "distinct_survivors",
     "late_rows",
     "late_events",
     "max_lag_days",
@@ -108,48 +112,40 @@ EVERYTHING = Scope()
 
 
 def prepare(con: duckdb.DuckDBPyConnection, config: Config, scope: Scope = EVERYTHING) -> None:
-    """Build what quality and reconciliation share, for the rows ``scope`` needs (``_facts``): dashboard times
-    (``_times``, ``_date_times``), each row's computation time (``_fact_t``) and the rows of repeated event ids
-    (``_repeated_rows``). Skipped when the connection is already prepared for the same scope.
+    """Build what quality and reconciliation share, for the rows ``scope`` needs (``pipeline.prepare``): the rows
+    (``_facts``), their computation times (``_fact_t``) and the rows of repeated event ids (``_repeated_rows``).
+    Skipped when the connection is already prepared for the same scope.
     """
     key = repr(scope)
     if exists(con, "_prepared") and first_row(con, "prepared_scope") == (key,):
         return
-    for name in ("_facts", "_prepared"):
+    for name in ("_facts", "_prepared", "_versions"):
         drop(con, name)
-    if scope.everything:
-        execute(con, "facts_all")
-    else:
-        execute(
-            con, "facts_scope", {k: (str(v) if v is not None else None) for k, v in scope.params().items()}
-        )
-    offset = {"offset_hours": config.settings.dashboard_computed_offset_hours}
-    execute(con, "dashboard_times" if has_source(con, "dashboard") else "no_dashboard_times", offset)
-    execute(con, "fact_times_by_date" if times_by_date(con) else "fact_times")
-    execute(con, "repeated_rows")
+    params = {k: (str(v) if v is not None else None) for k, v in scope.params().items()}
+    params["offset_hours"] = config.settings.dashboard_computed_offset_hours
+    pipeline.run(con, prepared_steps(con, scope), params)
     execute(con, "prepared_mark", {"scope": key})
 
 
-def times_by_date(con: duckdb.DuckDBPyConnection) -> bool:
-    """True when all dashboard keys of each date share one computation time T."""
-    return not first_row(con, "times_not_uniform")
+def prepared_steps(con: duckdb.DuckDBPyConnection, scope: Scope = EVERYTHING) -> list[str]:
+    """The steps ``prepare`` runs for ``scope`` on ``con``'s sources."""
+    return pipeline.prepare(not scope.everything, has_source(con, "dashboard"))
 
 
 def analyse(con: duckdb.DuckDBPyConnection, config: Config) -> QualityResult:
     """All quality figures for the fact_events registered on ``con``."""
     prepare(con, config)
-    execute(con, "quality_keys")
-    execute(con, "quality_versions")
-    execute(con, "quality_by_key")
+    pipeline.run(con, pipeline.QUALITY, given=pipeline.made(prepared_steps(con)))
     by_key = ordered(con, "_quality", ["company_id", "date"])
     lag = run(con, "arrival_lag")
-    if "load_id" in available_columns(con, "fact_events"):
+    measured = "load_id" in available_columns(con, "fact_events")
+    if measured:
         loads = run(con, "replayed_loads", {"min_share": REPLAY_SHARE})
     else:
         loads = pd.DataFrame(columns=["load_id", "rows", "repeated_rows", "share_repeated", "events_added"])
     totals = run(con, "quality_totals").iloc[0].to_dict()
     worst = run(con, "quality_worst", {"n": 10})
-    return QualityResult(by_key, loads, lag, summarise(totals, worst, loads, lag, config))
+    return QualityResult(by_key, loads, lag, summarise(totals, worst, loads, lag, config, measured))
 
 
 def recommend_lookback(lag: pd.DataFrame, target: float) -> int | None:
@@ -165,13 +161,21 @@ def missed_by_lookback(lag: pd.DataFrame, k: int) -> tuple[int, int]:
 
 
 def summarise(
-    totals: dict, worst: pd.DataFrame, loads: pd.DataFrame, lag: pd.DataFrame, config: Config
+    totals: dict,
+    worst: pd.DataFrame,
+    loads: pd.DataFrame,
+    lag: pd.DataFrame,
+    config: Config,
+    replays_measured: bool = True,
 ) -> dict:
-    """Totals, shares of all events, worst offenders and the lookback recommendation."""
-    totals = {k: (iso_date(v) if k.endswith("_date") else int(v)) for k, v in totals.items()}
-    total = totals["total_events"]
+    """Totals, shares of all events, worst offenders and the lookback recommendation. A figure that could not be
+    measured is None, with the reason beside it (``late_unknown_reason``, ``replays_measured``)."""
+    totals = {
+        k: (iso_date(v) if k.endswith("_date") else (None if pd.isna(v) else int(v))) for k, v in totals.items()
+    }
+    total = totals["total_events"] or 0
     share = {
-        c: (totals[c] / total if total else 0.0)
+        c: (totals[c] / total if total and totals[c] is not None else (None if totals[c] is None else 0.0))
         for c in ("duplicate_excess", "correction_excess", "late_events")
     }
     target = config.settings.coverage_target
@@ -180,14 +184,19 @@ def summarise(
     missed_rows, missed_events = missed_by_lookback(lag, lookback)
     reread = lag.set_index("k")["rows_reread_per_run"] if not lag.empty else pd.Series(dtype=int)
     replay_events = int(loads["events_added"].sum()) if not loads.empty else 0
+    unknown_t = totals["keys_without_t"]
     return {
         **totals,
+        "late_unknown_reason": _late_reason(unknown_t, totals["keys"]),
         "share_of_events": share,
-        "replayed_loads": len(loads),
-        "replayed_rows": int(loads["repeated_rows"].sum()) if not loads.empty else 0,
-        "replayed_events": replay_events,
+        "replays_measured": replays_measured,
+        "replayed_loads": len(loads) if replays_measured else None,
+        "replayed_rows": (int(loads["repeated_rows"].sum()) if not loads.empty else 0) if replays_measured else None,
+        "replayed_events": replay_events if replays_measured else None,
         "share_of_duplicate_excess_from_replays": (
-            replay_events / totals["duplicate_excess"] if totals["duplicate_excess"] else 0.0
+            (replay_events / totals["duplicate_excess"] if totals["duplicate_excess"] else 0.0)
+            if replays_measured
+            else None
         ),
         "coverage_target": target,
         "recommended_lookback_days": recommended,
@@ -204,6 +213,16 @@ def summarise(
     }
 
 
+def _late_reason(keys_without_t: int, keys: int) -> str | None:
+    """Why late rows are unknown for some or all keys (None when every key has a computation time)."""
+    if not keys_without_t:
+        return None
+    fix = "map computed_at in [columns.dashboard] or set settings.dashboard_computed_offset_hours"
+    if keys_without_t == keys:
+        return f"no key has a dashboard computation time, so late rows are unknown; {fix}"
+    return f"{keys_without_t:,} of {keys:,} keys have no dashboard computation time; their late rows are unknown"
+
+
 def distinct_flaw_example(con: duckdb.DuckDBPyConnection, config: Config) -> pd.DataFrame:
     """The rows of one corrected event (preferring one that also has duplicates), showing what DISTINCT keeps.
 
@@ -211,6 +230,8 @@ def distinct_flaw_example(con: duckdb.DuckDBPyConnection, config: Config) -> pd.
     ``is_latest_version``.
     """
     prepare(con, config)
+    if not exists(con, "_versions"):
+        pipeline.run(con, ["version_rows_now", "versions"], given=pipeline.made(prepared_steps(con)))
     return run(con, "distinct_flaw_example")
 
 

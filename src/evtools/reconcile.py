@@ -34,11 +34,12 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from evtools import pipeline
 from evtools.config import Config
 from evtools.errors import DataError
 from evtools.fsutil import atomic_dir, iso_date
-from evtools.quality import EVERYTHING, Scope, prepare
-from evtools.queries import arrow, execute, run
+from evtools.quality import EVERYTHING, Scope, prepare, prepared_steps
+from evtools.queries import run
 from evtools.sources import available_columns, has_source
 
 COLUMNS = [
@@ -87,7 +88,7 @@ def zones(config: Config) -> list[str]:
 
 
 def compute(con: duckdb.DuckDBPyConnection, config: Config, scope: Scope = EVERYTHING) -> pa.Table:
-    """The classified waterfall for the keys in ``scope``, also registered on ``con`` as ``_reconcile_final``."""
+    """The classified waterfall for the keys in ``scope`` (also left on ``con`` as ``_reconcile_final``)."""
     for name in ("dashboard", "api_daily"):
         if not has_source(con, name):
             raise DataError(f"{config.path}: [sources] has no '{name}'; reconciliation needs it")
@@ -100,24 +101,27 @@ def compute(con: duckdb.DuckDBPyConnection, config: Config, scope: Scope = EVERY
             "computed is unknown; map computed_at in [columns.dashboard] or set settings.dashboard_computed_offset_hours"
         )
     prepare(con, config, scope)
-    execute(con, "quality_keys")
-    execute(con, "reconcile_repeated")
-    execute(
-        con,
-        "reconcile",
-        {"date_from": scope.date_from, "date_to": scope.date_to, "company": scope.company},
-    )
+    params = {
+        "date_from": scope.date_from,
+        "date_to": scope.date_to,
+        "company": scope.company,
+        "max_net_share": TZ_MAX_NET_SHARE,
+    }
     candidates = zones(config)
-    if candidates and "event_ts" in available_columns(con, "fact_events"):
-        execute(con, "timezone_candidates", {"max_net_share": TZ_MAX_NET_SHARE})
-        execute(con, "timezone_rebucket", {"zones": candidates})
-    else:
-        execute(con, "timezone_none")
+    rebucket = bool(candidates) and "event_ts" in available_columns(con, "fact_events")
     s = config.settings
-    params = {"zones": candidates or [""], "abs_tol": s.abs_tolerance, "rel_tol": s.rel_tolerance}
-    table = arrow(con, "reconcile_classify", params)
-    con.register("_reconcile_final", table)
-    return table
+    params = {
+        "date_from": scope.date_from,
+        "date_to": scope.date_to,
+        "company": scope.company,
+        "max_net_share": TZ_MAX_NET_SHARE,
+        "zones": candidates or [""],
+        "abs_tol": s.abs_tolerance,
+        "rel_tol": s.rel_tolerance,
+    }
+    steps = pipeline.RECONCILE + pipeline.timezones(rebucket) + pipeline.CLASSIFY
+    given = pipeline.made(prepared_steps(con, scope))
+    return pipeline.fetch(con, steps, params, given, as_arrow=True)
 
 
 def reconcile(con: duckdb.DuckDBPyConnection, config: Config, scope: Scope = EVERYTHING) -> Reconciliation:
@@ -191,13 +195,17 @@ class Explanation:
 
 
 def explain(con: duckdb.DuckDBPyConnection, config: Config, company: str, date: str | dt.date) -> Explanation:
-    """The waterfall of one (company_id, date) and its evidence rows, computed over only the rows it needs."""
+    """The waterfall of one (company_id, date) and its evidence rows.
+
+    Computed over the company's rows only, on all its dates: the figures and the cause are those ``reconcile``
+    gives the key (whether a residual is a day-bucketing shift is judged over the company's range).
+    """
     day = as_date(date)
-    scope = Scope(company=str(company), date_from=day, date_to=day)
-    table = compute(con, config, scope)
-    if table.num_rows == 0:
+    table = compute(con, config, Scope(company=str(company)))
+    found = [r for r in table.to_pylist() if r["date"] == day]
+    if not found:
         raise DataError(f"company {company} on {day}: no such key in the dashboard or the API")
-    row = table.to_pylist()[0]
+    row = found[0]
     waterfall = {k: (iso_date(v) if k == "date" else v) for k, v in row.items()}
     rows = run(con, "explain_rows", {"company": str(company), "date": day})
     return Explanation(row["company_id"], day, waterfall, rows)

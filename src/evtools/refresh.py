@@ -1,16 +1,21 @@
 """An exact, incremental, materialised daily aggregate: ``agg_company_daily_events``.
 
-The table holds, per (company_id, date), ``events`` = the sum of the latest versions of the events lying on that key
-and ``rows`` = how many latest versions that is, as of the watermark (the largest ingested_at processed): it always
-equals a full recomputation as of the watermark (``verify`` checks it).
+The table holds, per (company_id, date), ``events`` = the sum of the latest versions (``evtools.rules``) of the
+events lying on that key and ``rows`` = how many latest versions that is, as of the watermark (the largest
+ingested_at processed): it always equals a full recomputation as of the watermark (``verify`` rebuilds one with the
+full build's own steps and compares).
+
+The database also keeps the state the rule needs: ``evtools_versions``, every version (payload) of every event_id
+seen, with its first arrival, its version value and whether it is the latest. A replayed old version is then
+recognised as a copy whatever its ingested_at, and a correction stays the latest.
 
 Strategies:
-- touched (default): the rows ingested since the watermark are reduced to the latest version per event_id and
-  replace the versions they supersede, which the database keeps (``evtools_latest``: one row per event_id). Only the
-  keys those versions move change, on whatever date they lie (a correction can move an event to another date), so a
-  run costs what the new rows cost, not what the history costs.
-- lookback: the fixed-window job (re-read the last ``lookback_days`` dates, deduplicated within them), kept to show
-  what it misses: rows arriving for older dates.
+- touched (default): the rows ingested since the watermark are merged with the stored versions of their event ids;
+  the rule picks the latest again, and only the keys whose latest versions changed are rewritten, on whatever date
+  they lie (a correction can move an event to another date). The lookup of the stored versions is a semi-join on
+  event_id over ``evtools_versions``.
+- lookback: the fixed-window job: re-read the dates of the window (``evtools.rules.lookback_since``) and
+  deduplicate within them, kept to show what it misses: rows arriving for older dates.
 
 Every run is one transaction: a run that fails or is killed leaves the table, the state and the watermark as they
 were; a second refresh waits for the lock or fails with a clear message; a run with nothing new changes nothing.
@@ -31,13 +36,16 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from evtools import pipeline
 from evtools.config import Config
 from evtools.errors import ConcurrentRun, EvtoolsError
 from evtools.queries import execute, first_row, load_sql, run
+from evtools.rules import lookback_since
 from evtools.sources import open_sources
 
 log = logging.getLogger(__name__)
 STRATEGIES = ("touched", "lookback")
+AGGREGATE = pipeline.made(["refresh_state"]) | pipeline.AGGREGATE
 FAULT_ENV = "EVTOOLS_REFRESH_FAULT"  # test seam: "raise" or "kill" in the middle of a run's transaction
 
 
@@ -82,6 +90,16 @@ def locked(db: Path, wait: float = 0.0) -> Iterator[None]:
 def attach(con: duckdb.DuckDBPyConnection, db: Path) -> None:
     con.execute("ATTACH $p AS agg", {"p": str(db)})
     execute(con, "refresh_state")
+    if _tables(con, "agg") & {"evtools_latest"} and "evtools_versions" not in _tables(con, "agg"):
+        con.execute("DETACH agg")
+        raise EvtoolsError(
+            f"{db}: built by an earlier evtools that kept one version per event; rebuild it with refresh --full"
+        )
+
+
+def _tables(con: duckdb.DuckDBPyConnection, database: str) -> set[str]:
+    rows = con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = $d", {"d": database})
+    return {r[0] for r in rows.fetchall()}
 
 
 def state(con: duckdb.DuckDBPyConnection) -> tuple[str | None, dt.datetime | None]:
@@ -131,7 +149,7 @@ def _run(con, config, strategy, full, lookback, until, backfill) -> RunResult:
             f"the aggregate was built with strategy '{before_strategy}'; rebuild with --full to switch to '{strategy}'"
         )
     mode = "full" if full or watermark is None else ("backfill" if backfill else "incremental")
-    since = (until.date() - dt.timedelta(days=max(lookback - 1, 0))) if lookback else until.date()
+    since = lookback_since(until, lookback)
     missed = (0, 0)
     if watermark is not None and mode != "backfill":
         missed = tuple(
@@ -144,23 +162,23 @@ def _run(con, config, strategy, full, lookback, until, backfill) -> RunResult:
         mode = "noop"
     con.execute("BEGIN TRANSACTION")
     try:
+        params = {"until": until, "watermark": watermark, "since": since, "now": now}
         if mode == "full":
-            execute(con, "refresh_full_latest", {"until": until})
+            pipeline.run(con, pipeline.REFRESH_FULL[:-1], params)
             _fault("after_latest")
-            execute(con, "refresh_full_agg", {"now": now})
+            pipeline.run(con, pipeline.REFRESH_FULL[-1:], params, given=AGGREGATE)
             rows_read, keys, dates = first_row(con, "refresh_counts_full")
         elif mode == "backfill":
             keys, dates = _backfill(con, backfill, now)
         elif mode == "incremental" and strategy == "touched":
-            execute(con, "refresh_new", {"watermark": watermark, "until": until})
-            execute(con, "refresh_delta")
+            touched = pipeline.REFRESH_TOUCHED
+            pipeline.run(con, touched[:-1], params, given=AGGREGATE)
             _fault("before_apply")
-            execute(con, "refresh_apply", {"now": now})
+            pipeline.run(con, touched[-1:], params, given=pipeline.made(touched[:-1], AGGREGATE))
             _fault("after_apply")
             rows_read, keys, dates = first_row(con, "refresh_counts")
         elif mode == "incremental":
-            execute(con, "refresh_lookback", {"since": since, "until": until})
-            execute(con, "refresh_lookback_apply", {"since": since, "now": now})
+            pipeline.run(con, pipeline.REFRESH_LOOKBACK, params, given=AGGREGATE)
             _fault("after_apply")
             rows_read, keys, dates = first_row(con, "refresh_counts_lookback")
         new_watermark = watermark if mode in ("noop", "backfill") else until
@@ -233,16 +251,27 @@ def _fault(point: str) -> None:
 
 
 def verify(config: Config, db: Path | None = None) -> pd.DataFrame:
-    """Keys where the aggregate differs from a full recomputation as of its watermark (empty when exact)."""
+    """Keys where the aggregate differs from a full recomputation as of its watermark (empty when exact).
+
+    The recomputation runs the full build's own steps into a scratch database beside the spill folder, so the
+    comparison checks the incremental runs against one pass over all rows, not against the stored state."""
+    import tempfile
+
     db = Path(db) if db else config.aggregate_db
     if not db.is_file():
         raise EvtoolsError(f"{db}: no aggregate database yet; run evtools refresh first")
     con = open_sources(config, names=("fact_events",))
-    con.execute("ATTACH $p AS agg (READ_ONLY)", {"p": str(db)})
-    _, watermark = state(con)
-    if watermark is None:
+    con.execute("ATTACH $p AS live (READ_ONLY)", {"p": str(db)})
+    rows = con.execute("SELECT watermark FROM live.evtools_state").fetchall()
+    if not rows or rows[0][0] is None:
         raise EvtoolsError(f"{db}: the aggregate has never been built; run evtools refresh first")
-    return run(con, "refresh_verify", {"until": watermark})
+    with tempfile.TemporaryDirectory(prefix="evtools-verify-") as scratch:
+        con.execute("ATTACH $p AS agg", {"p": str(Path(scratch) / "full.duckdb")})
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        pipeline.run(con, pipeline.REFRESH_FULL, {"until": rows[0][0], "now": now})
+        differences = run(con, "refresh_verify")
+        con.close()
+    return differences
 
 
 def table(config: Config, db: Path | None = None) -> pd.DataFrame:

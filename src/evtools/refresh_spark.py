@@ -4,15 +4,15 @@ Same contract as ``evtools.refresh`` (strategy touched): ``agg`` holds, per (com
 the latest versions lying on the key as of the watermark. Under ``[engine] aggregate_path`` (any Hadoop file system
 path: a local folder, hdfs://, abfss://, s3a://):
 
-- ``agg/date=D/``     the aggregate (company_id, events, rows, refreshed_at), one partition per date;
-- ``latest/date=D/``  the state: the latest version of every event_id (event_id, company_id, events, ingested_at);
+- ``agg/date=D/``      the aggregate (company_id, events, rows, refreshed_at), one partition per date;
+- ``versions/date=D/`` the state: every version of every event_id (event_id, company_id, events, first_at, version,
+  is_latest), as ``evtools_versions`` in ``evtools.refresh``;
 - ``_state.json``     strategy and watermark; ``_runs/NNNNNN.json`` one record per run.
 
-A run reads the rows ingested since the watermark, reduces them to the latest version per event_id (``_cand``), finds
-the versions they supersede in the state (``_old``: a scan of the state's event_id column), and rewrites the
-partitions of the dates either lies on: the state's (stored versions not superseded, plus the new ones) and the
-aggregate's (recomputed from them). Other partitions are not rewritten; of them only the state's event_id column is
-read.
+A run reads the rows ingested since the watermark, finds the stored versions of their event ids (``_old``: a scan of
+the state's event_id column), merges both through the version rule (``sql/versions.sql``), and rewrites the
+partitions of the dates the old or new versions lie on: the state's and the aggregate's (recomputed from them).
+Other partitions are not rewritten; of them only the state's event_id column is read.
 
 Commit: the new partitions are written under ``_staging/``, then ``_staging/COMMIT`` records the dates and the new
 state; only then are the live partitions replaced. A run that stops before COMMIT leaves the live data untouched (the
@@ -31,13 +31,18 @@ from pathlib import Path
 
 import pandas as pd
 
+from evtools import pipeline
 from evtools.config import Config
 from evtools.errors import EvtoolsError
-from evtools.refresh import RunResult, _fault, locked
+from evtools.refresh import AGGREGATE, RunResult, _fault, locked
+from evtools.rules import lookback_since
 from evtools.spark import SparkConnection, connect, to_pandas
 
-TABLES = ("agg", "latest")
+TABLES = ("agg", "versions")
 STAGING = "_staging"
+# the DuckDB build's steps, with the table updates of refresh_full_versions / refresh_apply done by writing partitions
+FULL = [*pipeline.REFRESH_FULL[1:-2], "lake_full_state"]
+TOUCHED = [*pipeline.REFRESH_TOUCHED[:-1], "lake_touched_dates"]
 
 
 class HadoopFS:
@@ -127,10 +132,10 @@ def read_state(fs: HadoopFS) -> tuple[str | None, dt.datetime | None]:
 def _views(con: SparkConnection, fs: HadoopFS) -> None:
     """The live tables as the temp views the SQL names (``agg.<table>`` is read as ``agg_<table>``)."""
     con.tables = {
-        "agg.evtools_latest": "agg_evtools_latest",
+        "agg.evtools_versions": "agg_evtools_versions",
         "agg.agg_company_daily_events": "agg_company_daily",
     }
-    for table, view in (("latest", "agg_evtools_latest"), ("agg", "agg_company_daily")):
+    for table, view in (("versions", "agg_evtools_versions"), ("agg", "agg_company_daily")):
         con.spark.read.parquet(fs.url(table)).createOrReplaceTempView(view)
 
 
@@ -149,35 +154,33 @@ def _run(con: SparkConnection, fs: HadoopFS, until, full: bool, lookback: int) -
     run_id = len(fs.children("_runs")) + 1
     missed = (0, 0)
     if watermark is not None and mode != "full":
-        since = (until.date() - dt.timedelta(days=max(lookback - 1, 0))) if lookback else until.date()
+        since = lookback_since(until, lookback)
         missed = con.first_row("refresh_missed", {"watermark": watermark, "until": until, "since": since})
     rows_read = keys = dates = 0
     commit: dict = {}
     fs.delete(STAGING)
+    params = {"until": until, "watermark": watermark, "now": now}
     if mode == "full":
-        con.tables = {"agg.evtools_latest": "_latest_src"}  # DuckDB's full build, registered as _latest_src
+        con.tables = {"agg.evtools_versions": "_full_events"}  # the first pass of the full build
         try:
-            con.execute("refresh_full_latest", {"until": until})
+            pipeline.run(con, FULL, params)
         finally:
             con.tables = {}
-        latest = con.spark.table("_latest_src")
-        _write(latest, fs, "latest")
+        state = con.spark.table("_state_src")
+        _write(state, fs, "versions")
         _write(con.frame("lake_aggregate", {"now": now}), fs, "agg")
-        rows_read, keys, dates = latest.count(), *_staged_counts(con, fs)
+        rows_read, keys, dates = state.where("is_latest").count(), *_staged_counts(con, fs)
         commit = {"full": True}
     elif mode == "incremental":
         _views(con, fs)
-        con.execute("refresh_new", {"watermark": watermark, "until": until})
-        con.execute("refresh_delta")
-        con.execute("lake_touched_dates")
+        pipeline.run(con, TOUCHED, params, given=AGGREGATE)
         touched = sorted(r[0] for r in con.spark.table("_touched").collect())
         _state_partitions(con, fs, touched).createOrReplaceTempView("_state_touched")
-        con.execute("lake_latest_touched")
-        latest = con.spark.table("_latest_touched")
-        _write(latest, fs, "latest")
-        latest.createOrReplaceTempView("_latest_src")
+        pipeline.run(con, ["lake_versions_touched"], given=pipeline.made(TOUCHED, AGGREGATE) | {"_state_touched"})
+        state = con.spark.table("_state_src")
+        _write(state, fs, "versions")
         _write(con.frame("lake_aggregate", {"now": now}), fs, "agg")
-        rows_read, keys, dates = con.first_row("lake_counts")
+        rows_read, keys, dates = con.first_row("refresh_counts")
         commit = {"full": False, "dates": [d.isoformat() for d in touched]}
     new_watermark = watermark if mode == "noop" else until
     result = RunResult(
@@ -213,11 +216,11 @@ def _run(con: SparkConnection, fs: HadoopFS, until, full: bool, lookback: int) -
 
 def _state_partitions(con: SparkConnection, fs: HadoopFS, dates: list[dt.date]):
     """The state's partitions of ``dates``, read by path (no other partition is listed or opened)."""
-    live = set(fs.children("latest"))
-    paths = [fs.url("latest", f"date={d.isoformat()}") for d in dates if f"date={d.isoformat()}" in live]
+    live = set(fs.children("versions"))
+    paths = [fs.url("versions", f"date={d.isoformat()}") for d in dates if f"date={d.isoformat()}" in live]
     if not paths:
-        return con.spark.table("agg_evtools_latest").limit(0)
-    return con.spark.read.option("basePath", fs.url("latest")).parquet(*paths)
+        return con.spark.table("agg_evtools_versions").limit(0)
+    return con.spark.read.option("basePath", fs.url("versions")).parquet(*paths)
 
 
 def _write(frame, fs: HadoopFS, table: str) -> None:
@@ -260,7 +263,8 @@ def recover(fs: HadoopFS) -> None:
 
 
 def verify(config: Config, con: SparkConnection | None = None) -> pd.DataFrame:
-    """Keys where the aggregate differs from a full recomputation as of its watermark (empty when exact)."""
+    """Keys where the aggregate differs from a full recomputation as of its watermark (empty when exact), rebuilt
+    by the full build's own steps."""
     con = con or connect(config, names=("fact_events",))
     fs = HadoopFS(con.spark, config.aggregate_path)
     _, watermark = read_state(fs)
@@ -269,7 +273,18 @@ def verify(config: Config, con: SparkConnection | None = None) -> pd.DataFrame:
             f"{config.aggregate_path}: the aggregate has never been built; run evtools refresh first"
         )
     _views(con, fs)
-    return con.run("refresh_verify", {"until": watermark})
+    con.tables = {"agg.evtools_versions": "_full_events"}
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    try:
+        pipeline.run(con, FULL, {"until": watermark, "now": now})
+    finally:
+        con.tables = {}
+    con.frame("lake_aggregate", {"now": now}).createOrReplaceTempView("_full_agg")
+    con.tables = {"live.agg_company_daily_events": "agg_company_daily", "agg.agg_company_daily_events": "_full_agg"}
+    try:
+        return con.run("refresh_verify")
+    finally:
+        con.tables = {}
 
 
 def table(config: Config, con: SparkConnection | None = None) -> pd.DataFrame:

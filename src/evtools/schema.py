@@ -8,6 +8,8 @@ Column kinds:
 - ``date``: a DATE, or a timestamp cast to its UTC date.
 - ``count``: an integer, exposed as BIGINT.
 - ``ts``: a timestamp in UTC, exposed as TIMESTAMP (a zoned one is converted to UTC).
+- ``version``: the order of an event's versions (the source's updated_at or a sequence number, see
+  ``evtools.rules``): a number or a string as it is, a date or a timestamp as a UTC TIMESTAMP.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ SCHEMA: dict[str, tuple[Column, ...]] = {
         Column("ingested_at", "ts", True, key=True),
         Column("event_ts", "ts", False),
         Column("load_id", "id", False),
+        Column("version", "version", False),
     ),
     "api_daily": (
         Column("company_id", "id", True, key=True),

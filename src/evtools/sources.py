@@ -26,7 +26,7 @@ from sqlglot import exp
 
 from evtools.config import Config, Source
 from evtools.errors import DataError
-from evtools.queries import fetch_row, is_duckdb, quote_ident
+from evtools.queries import fetch_row, is_duckdb, load_sql, quote_ident
 from evtools.schema import SCHEMA, Column
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ _INTEGER = {
 }
 _TIMESTAMP = {"TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "DATETIME"}
 _ZONED = {"TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"}
-_ABSENT = {"id": "BIGINT", "ts": "TIMESTAMP", "date": "DATE", "count": "BIGINT"}
+_ABSENT = {"id": "BIGINT", "ts": "TIMESTAMP", "date": "DATE", "count": "BIGINT", "version": "BIGINT"}
 
 
 def connect(config: Config | None = None) -> duckdb.DuckDBPyConnection:
@@ -67,11 +67,18 @@ def connect(config: Config | None = None) -> duckdb.DuckDBPyConnection:
     if sys.stderr.isatty() and not os.environ.get("EVTOOLS_NO_PROGRESS") and "ipykernel" not in sys.modules:
         with contextlib.suppress(duckdb.Error):
             con.execute("SET enable_progress_bar = true")
+    define_macros(con)
     if config is not None:
         con.execute("SET memory_limit = $v", {"v": config.settings.memory_limit})
         if config.settings.threads:
             con.execute("SET threads = $v", {"v": config.settings.threads})
     return con
+
+
+def define_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """The shared scalar definitions of ``sql/macros.sql`` as temporary macros on ``con``."""
+    for statement in duckdb.extract_statements(load_sql("macros")):
+        con.execute(statement)
 
 
 @cache
@@ -305,11 +312,24 @@ def _expression(source: Source, col: Column, types: dict[str, str]) -> exp.Expre
         if found in _ZONED:
             return exp.cast(_utc(ref), "DATE")
         raise wrong("a DATE or a timestamp")
+    if col.kind == "version":
+        return _version(ref, found, wrong)
     if found in _TIMESTAMP:
         return exp.cast(ref, "TIMESTAMP")
     if found in _ZONED:
         return _utc(ref)
     raise wrong("a timestamp")
+
+
+def _version(ref: exp.Expression, found: str, wrong: Callable[[str], DataError]) -> exp.Expression:
+    """A version value keeps its order: numbers and text as they are, dates and timestamps as UTC timestamps."""
+    if found in _INTEGER or found.startswith(("DECIMAL", "DOUBLE", "FLOAT", "REAL", "VARCHAR")):
+        return ref
+    if found == "DATE" or found in _TIMESTAMP:
+        return exp.cast(ref, "TIMESTAMP")
+    if found in _ZONED:
+        return _utc(ref)
+    raise wrong("a number, a string, a date or a timestamp")
 
 
 def _utc(ref: exp.Expression) -> exp.Expression:

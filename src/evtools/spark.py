@@ -266,6 +266,12 @@ def _expression(source: Source, col: Column, types: dict, F):
         if found not in _INTEGER:
             raise wrong("an integer type")
         return ref.cast("bigint")
+    if col.kind == "version":
+        if found in _INTEGER or found.startswith(("decimal", "double", "float", "string")):
+            return ref
+        if found == "date" or found in _TIMESTAMP:
+            return ref.cast("timestamp")
+        raise wrong("a number, a string, a date or a timestamp")
     # text (csv inference leaves some timestamp spellings as strings) is cast; a value that does not parse fails
     if col.kind == "date":
         if found in ("date", "string") or found in _TIMESTAMP:

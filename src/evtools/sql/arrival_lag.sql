@@ -1,10 +1,11 @@
--- Arrival lag of a row: whole days from its date to the UTC date of its ingested_at.
--- coverage(k): share of all events (sum over all rows) with lag <= k.
--- rows_reread_per_run(k): rows a daily job re-reads with lookback k: the mean rows per date times (k + 1) dates.
+-- The arrival-lag curve (evtools.rules: arrival_lag) of the rows analysed (_facts):
+--   coverage(k): share of all events (sum over all rows) with lag <= k; row_coverage(k): the same for rows;
+--   rows_reread_per_run(k): rows a daily run re-reads with lookback k: the mean rows per date times (k + 1) dates.
+-- reads: _facts
 WITH h AS (
-    SELECT date_diff('day', date, CAST(ingested_at AS DATE)) AS k, count(*) AS rows, sum(events)::BIGINT AS events
+    SELECT arrival_lag(date, ingested_at) AS k, count(*) AS rows, CAST(sum(events) AS BIGINT) AS events
     FROM _facts
-    GROUP BY ALL
+    GROUP BY arrival_lag(date, ingested_at)
 ),
 per_date AS (
     SELECT count(*) / count(DISTINCT date) AS mean_rows FROM _facts
@@ -12,6 +13,6 @@ per_date AS (
 SELECT k, rows, events,
        sum(events) OVER (ORDER BY k NULLS FIRST) / sum(events) OVER () AS coverage,
        sum(rows) OVER (ORDER BY k NULLS FIRST) / sum(rows) OVER () AS row_coverage,
-       round((SELECT mean_rows FROM per_date) * (greatest(k, 0) + 1))::BIGINT AS rows_reread_per_run
+       CAST(round((SELECT mean_rows FROM per_date) * (greatest(k, 0) + 1)) AS BIGINT) AS rows_reread_per_run
 FROM h
 ORDER BY k

@@ -1,4 +1,5 @@
 -- One company on one date.
+-- reads: fact_events
 SELECT company_id, date, SUM(events) AS events
 FROM fact_events
 WHERE company_id = $company AND date = $day

@@ -1,6 +1,8 @@
 -- One ingestion day ($day) in the terms of the quality definitions: the rows ingested that day, and among them
 -- duplicates (repeating an earlier or same-day row's company_id, date, event_id and events), corrections (a new
--- version of an event_id ingested before with another value or date) and rows for dates older than $lookback days.
+-- version of an event_id ingested before with another value or date) and rows of arrival lag > $lookback days
+-- (evtools.rules: the rows a daily run with that lookback misses).
+-- reads: fact_events
 WITH day_rows AS (
     SELECT *, row_number() OVER (PARTITION BY event_id, company_id, date, events ORDER BY ingested_at) AS copy_rank
     FROM fact_events
@@ -21,11 +23,12 @@ flags AS (
     FROM day_rows d
 )
 SELECT count(*) AS rows,
-       coalesce(sum(events), 0)::BIGINT AS events,
-       count(*) FILTER (WHERE is_duplicate) AS duplicate_rows,
-       coalesce(sum(events) FILTER (WHERE is_duplicate), 0)::BIGINT AS duplicate_events,
-       count(*) FILTER (WHERE is_new_version AND NOT is_duplicate) AS correction_rows,
-       count(*) FILTER (WHERE date < CAST($day AS DATE) - $lookback) AS rows_older_than_lookback,
-       coalesce(sum(events) FILTER (WHERE date < CAST($day AS DATE) - $lookback), 0)::BIGINT AS events_older_than_lookback,
+       CAST(coalesce(sum(events), 0) AS BIGINT) AS events,
+       count(CASE WHEN is_duplicate THEN 1 END) AS duplicate_rows,
+       CAST(coalesce(sum(CASE WHEN is_duplicate THEN events END), 0) AS BIGINT) AS duplicate_events,
+       count(CASE WHEN is_new_version AND NOT is_duplicate THEN 1 END) AS correction_rows,
+       count(CASE WHEN arrival_lag(date, ingested_at) > $lookback THEN 1 END) AS rows_older_than_lookback,
+       CAST(coalesce(sum(CASE WHEN arrival_lag(date, ingested_at) > $lookback THEN events END), 0) AS BIGINT)
+           AS events_older_than_lookback,
        count(DISTINCT date) AS dates_touched
 FROM flags

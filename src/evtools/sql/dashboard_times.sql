@@ -1,21 +1,29 @@
--- When the dashboard computed each key, T:
---   _times:      per dashboard key, its computed_at;
---   _date_times: per date, the one computed_at all dashboard keys of that date share (the run that computed the
---                whole date), or NULL when they differ.
--- A key without a dashboard row takes its date's T (the job ran then and found no rows for it), else
--- date + $offset_hours (the dashboard_computed_offset_hours setting, kept in _offset), else T is unknown (NULL).
-CREATE OR REPLACE TEMP TABLE _times AS
+-- When the dashboard computed each key (the times fact_times.sql gives every row, see evtools.rules):
+--   _date_times: per dashboard date, the computed_at all its keys share, or NULL when they differ;
+--   _times:      the keys whose own computed_at is not their date's shared one (none when every date was
+--                computed at one time, the common case: then rows find their T by date alone);
+--   _offset:     dashboard_computed_offset_hours ($offset_hours) as an interval, or NULL;
+--   _key_times:  per dashboard key, its computed_at (date + $offset_hours when it has none).
+-- reads: dashboard
+-- makes: _offset, _key_times, _date_times, _times
+CREATE OR REPLACE TEMP TABLE _offset AS
+SELECT to_microseconds(CAST($offset_hours * 3600000000 AS BIGINT)) AS fallback;
+
+CREATE OR REPLACE TEMP TABLE _key_times AS
 SELECT company_id, date,
-       coalesce(max(computed_at),
-                CAST(date AS TIMESTAMP) + to_microseconds(CAST($offset_hours * 3600000000 AS BIGINT))) AS computed_at
+       coalesce(max(computed_at), CAST(date AS TIMESTAMP) + (SELECT fallback FROM _offset)) AS computed_at
 FROM dashboard
 GROUP BY company_id, date;
 
 CREATE OR REPLACE TEMP TABLE _date_times AS
-SELECT date, CASE WHEN count(DISTINCT computed_at) = 1 THEN min(computed_at) END AS computed_at,
-       count(DISTINCT computed_at) = 1 AND count(*) = count(computed_at) AS uniform
-FROM _times
+SELECT date,
+       CASE WHEN count(DISTINCT computed_at) = 1 AND count(*) = count(computed_at) THEN min(computed_at) END
+           AS computed_at
+FROM _key_times
 GROUP BY date;
 
-CREATE OR REPLACE TEMP TABLE _offset AS
-SELECT to_microseconds(CAST($offset_hours * 3600000000 AS BIGINT)) AS fallback;
+CREATE OR REPLACE TEMP TABLE _times AS
+SELECT k.company_id, k.date, k.computed_at
+FROM _key_times AS k
+JOIN _date_times AS d ON d.date = k.date
+WHERE d.computed_at IS NULL

@@ -1,17 +1,27 @@
--- One corrected event id (a superseded version exists), preferring one whose versions were also duplicated:
--- its rows, which of them SELECT DISTINCT company_id, date, event_id, events keeps, and which is the latest.
+-- One corrected event id (it has a superseded version), preferring one whose versions were also duplicated: its
+-- rows, which of them SELECT DISTINCT company_id, date, event_id, events keeps, and which is the latest version.
+-- reads: _repeated_rows, _versions
 WITH pick AS (
     SELECT event_id
-    FROM _repeated_rows
+    FROM _versions
+    WHERE as_of IS NULL
     GROUP BY event_id
-    HAVING count(DISTINCT (company_id, date, events)) > 1
-    ORDER BY count(*) DESC, event_id
+    HAVING count(*) > 1
+    ORDER BY sum(n) DESC, event_id
     LIMIT 1
+),
+ranked AS (
+    SELECT r.*,
+           row_number() OVER (PARTITION BY r.company_id, r.date, r.event_id, r.events ORDER BY r.ingested_at)
+               AS copy_rank
+    FROM _repeated_rows AS r
+    WHERE r.event_id IN (SELECT event_id FROM pick)
 )
-SELECT r.event_id, r.company_id, r.date, r.events, r.ingested_at, r.load_id,
-       row_number() OVER (PARTITION BY r.company_id, r.date, r.event_id, r.events ORDER BY r.ingested_at) = 1
-           AS kept_by_distinct,
-       r.is_latest_version AND r.ingested_at = max(r.ingested_at) OVER (PARTITION BY r.event_id) AS is_latest_version
-FROM _repeated_rows r
-WHERE r.event_id IN (SELECT event_id FROM pick)
-ORDER BY r.ingested_at
+SELECT x.event_id, x.company_id, x.date, x.events, x.ingested_at, x.load_id,
+       x.copy_rank = 1 AS kept_by_distinct,
+       x.copy_rank = 1 AND v.is_latest AS is_latest_version
+FROM ranked AS x
+JOIN _versions AS v
+  ON v.as_of IS NULL AND v.event_id = x.event_id AND v.company_id = x.company_id AND v.date = x.date
+     AND v.events = x.events
+ORDER BY x.ingested_at

@@ -1,2 +1,3 @@
 -- The rows of fact_events.
+-- reads: fact_events
 SELECT count(*) AS rows FROM fact_events

@@ -1,4 +1,5 @@
 -- The keys whose duplicates and corrections add the most events.
+-- reads: _quality
 SELECT company_id, date, rows, duplicate_excess, correction_excess, late_events,
        duplicate_excess + correction_excess AS excess
 FROM _quality

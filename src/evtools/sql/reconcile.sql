@@ -9,22 +9,23 @@
 --   residual    = latest_now - A
 --   delta       = D - A = drift + duplicates + corrections + late + residual
 -- A key whose T is unknown has nothing as of T (raw_asof = latest_asof = 0).
--- Needs _quality_keys (quality_keys.sql) and _reconcile_repeated (reconcile_repeated.sql).
+-- reads: dashboard, api_daily, _quality_keys, _reconcile_repeated
+-- makes: _reconcile
 CREATE OR REPLACE TEMP TABLE _reconcile AS
 WITH d AS (
-    SELECT company_id, date, sum(events)::BIGINT AS events, max(computed_at) AS computed_at
+    SELECT company_id, date, CAST(sum(events) AS BIGINT) AS events
     FROM dashboard GROUP BY company_id, date
 ),
 a AS (
-    SELECT company_id, date, sum(events)::BIGINT AS events FROM api_daily GROUP BY company_id, date
+    SELECT company_id, date, CAST(sum(events) AS BIGINT) AS events FROM api_daily GROUP BY company_id, date
 ),
 k AS (
-    SELECT q.company_id, q.date, q.total_events, q.raw_asof, q.computed_at,
-           q.raw_asof - coalesce(r.rep_raw_asof, 0) + coalesce(r.rep_latest_asof, 0) AS latest_asof,
+    SELECT q.company_id, q.date, q.total_events, coalesce(q.raw_asof, 0) AS raw_asof, q.computed_at,
+           coalesce(q.raw_asof, 0) - coalesce(r.rep_raw_asof, 0) + coalesce(r.rep_latest_asof, 0) AS latest_asof,
            coalesce(r.dup_asof, 0) AS dup_asof,
            q.total_events - coalesce(r.rep_total, 0) + coalesce(r.rep_latest_now, 0) AS latest_now
-    FROM _quality_keys q
-    LEFT JOIN _reconcile_repeated r USING (company_id, date)
+    FROM _quality_keys AS q
+    LEFT JOIN _reconcile_repeated AS r ON r.company_id = q.company_id AND r.date = q.date
 ),
 w AS (
     SELECT coalesce(d.company_id, a.company_id) AS company_id,

@@ -4,11 +4,14 @@
 --   cause:  match when |delta| <= tolerance, else the component with the largest absolute value (ties in the order
 --           drift, duplicates, corrections, late, residual); a residual that vanishes (within tolerance) when the
 --           company's events are bucketed by the local day of a candidate zone is named timezone, with tz_zone.
+-- reads: _reconcile, _tz
+-- makes: _reconcile_final
+CREATE OR REPLACE TEMP TABLE _reconcile_final AS
 WITH tz AS (  -- _tz holds the zones of $zones only; the first in $zones wins
     SELECT r.company_id, r.date,
            arg_min(t.zone, array_position(CAST($zones AS VARCHAR[]), t.zone)) AS tz_zone
-    FROM _reconcile r
-    JOIN _tz t ON t.company_id = r.company_id AND t.date = r.date
+    FROM _reconcile AS r
+    JOIN _tz AS t ON t.company_id = r.company_id AND t.date = r.date
     WHERE r.residual <> 0 AND abs(t.latest_now - r.api_events) <= $abs_tol + $rel_tol * abs(r.api_events)
     GROUP BY r.company_id, r.date
 ),
@@ -16,8 +19,8 @@ c AS (
     SELECT r.*, tz.tz_zone,
            abs(r.delta) <= $abs_tol + $rel_tol * abs(r.api_events) AS within,
            greatest(abs(drift), abs(duplicates), abs(corrections), abs(late), abs(residual)) AS top
-    FROM _reconcile r
-    LEFT JOIN tz USING (company_id, date)
+    FROM _reconcile AS r
+    LEFT JOIN tz ON tz.company_id = r.company_id AND tz.date = r.date
 )
 SELECT company_id, date, dashboard_events, api_events, delta, drift, duplicates, corrections, late, residual,
        CASE WHEN within THEN 'match'
@@ -32,5 +35,6 @@ SELECT company_id, date, dashboard_events, api_events, delta, drift, duplicates,
             WHEN within THEN 'match'
             ELSE 'mismatch' END AS status,
        tz_zone, raw_asof, latest_asof, latest_now, fact_events, computed_at
-FROM c
-ORDER BY company_id, date
+FROM c;
+
+SELECT * FROM _reconcile_final ORDER BY company_id, date

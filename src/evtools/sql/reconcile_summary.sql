@@ -1,9 +1,10 @@
 -- Totals over the reconciled keys (_reconcile_final), one row. abs_<component>: sum over keys of |component|.
+-- reads: _reconcile_final
 SELECT count(*) AS keys,
-       count(*) FILTER (WHERE status <> 'match') AS mismatched,
-       count(*) FILTER (WHERE status = 'match') AS matched,
-       count(*) FILTER (WHERE status = 'missing_in_dashboard') AS missing_in_dashboard,
-       count(*) FILTER (WHERE status = 'missing_in_api') AS missing_in_api,
+       count(CASE WHEN status <> 'match' THEN 1 END) AS mismatched,
+       count(CASE WHEN status = 'match' THEN 1 END) AS matched,
+       count(CASE WHEN status = 'missing_in_dashboard' THEN 1 END) AS missing_in_dashboard,
+       count(CASE WHEN status = 'missing_in_api' THEN 1 END) AS missing_in_api,
        min(date) AS first_date, max(date) AS last_date,
        coalesce(sum(dashboard_events), 0) AS dashboard_events, coalesce(sum(api_events), 0) AS api_events,
        coalesce(sum(delta), 0) AS delta, coalesce(sum(abs(delta)), 0) AS abs_delta,

@@ -1,2 +1,4 @@
 -- What a full build read and wrote: latest versions, keys, dates.
-SELECT (SELECT count(*) FROM agg.evtools_latest), count(*), count(DISTINCT date) FROM agg.agg_company_daily_events
+-- reads: agg.evtools_versions, agg.agg_company_daily_events
+SELECT (SELECT count(*) FROM agg.evtools_versions WHERE is_latest), count(*), count(DISTINCT date)
+FROM agg.agg_company_daily_events

@@ -1,4 +1,6 @@
 -- Replace the window's dates in the aggregate (inside the run's transaction).
+-- reads: _window, agg.agg_company_daily_events
+-- makes: agg.agg_company_daily_events
 DELETE FROM agg.agg_company_daily_events WHERE date >= $since;
 
 INSERT INTO agg.agg_company_daily_events

@@ -1,0 +1,124 @@
+"""The order of the package's SQL steps, stated once.
+
+Every ``sql/<name>.sql`` declares, in its opening comment, the tables and views it reads (``-- reads: a, b``) and
+the ones it makes or writes (``-- makes: x``). A pipeline is a list of step names run in order on one connection;
+``check`` refuses one in which a step reads what neither the sources nor an earlier step make, so a query that
+nothing makes cannot be read. The analyses run their SQL through ``run`` and the pipelines below; nothing else
+decides the order.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from evtools.queries import arrow, execute, load_sql
+from evtools.queries import run as run_query
+
+SOURCES = frozenset({"fact_events", "api_daily", "dashboard"})
+_HEADER = re.compile(r"^-- (reads|makes): (.+)$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Step:
+    """A query file and the tables it declares: ``reads`` must exist before it runs, ``makes`` exist after."""
+
+    name: str
+    reads: frozenset[str]
+    makes: frozenset[str]
+
+
+@cache
+def step(name: str) -> Step:
+    """The declared reads and makes of ``sql/<name>.sql``."""
+    found: dict[str, set[str]] = {"reads": set(), "makes": set()}
+    for kind, names in _HEADER.findall(load_sql(name)):
+        found[kind].update(n.strip() for n in names.split(",") if n.strip())
+    return Step(name, frozenset(found["reads"]), frozenset(found["makes"]))
+
+
+class PipelineError(RuntimeError):
+    """A pipeline whose steps read a table nothing makes before them (a defect of the package, not of the input)."""
+
+
+def check(steps: list[str], given: frozenset[str] | set[str] = SOURCES) -> None:
+    """Raise PipelineError when a step reads a table that is neither ``given`` nor made by an earlier step."""
+    made = set(given)
+    for name in steps:
+        s = step(name)
+        missing = s.reads - made
+        if missing:
+            raise PipelineError(f"sql/{name}.sql reads {', '.join(sorted(missing))}, which no earlier step makes")
+        made |= s.makes
+
+
+def made(steps: list[str], given: frozenset[str] | set[str] = SOURCES) -> frozenset[str]:
+    """What exists after ``steps`` ran on top of ``given``."""
+    out = set(given)
+    for name in steps:
+        out |= step(name).makes
+    return frozenset(out)
+
+
+def run(con: Any, steps: list[str], params: dict[str, Any] | None = None, given: frozenset[str] = SOURCES) -> None:
+    """Run ``steps`` in order on ``con``, each with the parameters it names."""
+    check(steps, given)
+    for name in steps:
+        execute(con, name, params)
+
+
+def fetch(
+    con: Any,
+    steps: list[str],
+    params: dict[str, Any] | None = None,
+    given: frozenset[str] = SOURCES,
+    as_arrow: bool = False,
+) -> pd.DataFrame | pa.Table:
+    """Run ``steps`` in order; the (small) result of the last one's last statement, as pandas or Arrow."""
+    check(steps, given)
+    for name in steps[:-1]:
+        execute(con, name, params)
+    return (arrow if as_arrow else run_query)(con, steps[-1], params)
+
+
+# -- the pipelines -----------------------------------------------------------------------------------------------
+
+
+def prepare(scoped: bool, dashboard: bool) -> list[str]:
+    """What quality and reconciliation share: the rows in scope, their computation times, the repeated rows."""
+    return [
+        "facts_scope" if scoped else "facts_all",
+        "dashboard_times" if dashboard else "no_dashboard_times",
+        "fact_times",
+        "repeated_rows",
+    ]
+
+
+QUALITY = ["version_rows_now", "versions", "quality_keys", "quality_versions", "quality_by_key"]
+RECONCILE = ["version_rows_asof", "versions", "quality_keys", "reconcile_repeated", "reconcile"]
+
+
+def timezones(candidates: bool) -> list[str]:
+    """Day-bucketing: the candidate companies re-bucketed by each zone, or an empty result."""
+    return ["timezone_candidates", "timezone_rebucket"] if candidates else ["timezone_none"]
+
+
+CLASSIFY = ["reconcile_classify"]
+REFRESH_FULL = [
+    "refresh_state",
+    "refresh_full_events",
+    "refresh_full_rows",
+    "versions",
+    "refresh_full_versions",
+    "refresh_full_agg",
+]
+REFRESH_TOUCHED = ["refresh_new", "versions", "refresh_delta", "refresh_apply"]
+REFRESH_LOOKBACK = ["refresh_lookback", "versions", "refresh_lookback_window", "refresh_lookback_apply"]
+GX_AGG_TOTALS = ["gx_agg_version_rows", "versions", "gx_agg_totals"]
+
+AGGREGATE = frozenset({"agg.evtools_state", "agg.evtools_runs", "agg.evtools_versions", "agg.agg_company_daily_events"})
