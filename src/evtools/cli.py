@@ -32,6 +32,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
         replay_rate=args.replay_rate,
         correction_rate=args.correction_rate,
         move_share=args.move_share,
+        delete_share=args.delete_share,
+        backfill_rate=args.backfill_rate,
         late_rate=args.late_rate,
         max_lag_days=args.max_lag_days,
         missing_rate=args.missing_rate,
@@ -40,7 +42,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     meta = generate(spec, args.out, progress=args.progress)
     output.echo(
         f"wrote {meta['fact_rows']:,} fact_events rows ({meta['retry_rows']:,} retries, {meta['replay_rows']:,} "
-        f"replayed, {meta['correction_rows']:,} corrections) to {args.out}"
+        f"replayed, {meta['backfill_rows']:,} backfilled, {meta['correction_rows']:,} corrections) to {args.out}"
     )
     output.echo(f"config: {args.out / 'evtools.toml'}")
     return 0

@@ -84,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
         ("replay-rate", 0.01, "share of hourly loads re-ingested whole"),
         ("correction-rate", 0.005, "share of events appended again with a corrected value"),
         ("move-share", 0.2, "share of corrections that move the event to an adjacent date"),
+        ("delete-share", 0.1, "share of corrections that set the event to 0 events"),
+        ("backfill-rate", 0.01, "share of hourly loads re-ingested whole 3-10 days later"),
         ("late-rate", 0.03, "share of events arriving days to weeks late"),
         ("missing-rate", 0.002, "share of events the warehouse never receives"),
     ):

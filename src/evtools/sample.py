@@ -8,7 +8,10 @@ It simulates an ingestion timeline, vectorised in numpy:
 - ``retry_rate`` of rows are ingested twice, 1-30 s apart, in the same load (retry duplicates);
 - ``replay_rate`` of loads are re-ingested whole 1-74 h later under a new load_id (batch replays);
 - ``correction_rate`` of events get a new version with another ``events`` value, appended later (after any replay
-  of the original's load); ``move_share`` of those also move the event to the next or previous day;
+  of the original's load); ``move_share`` of those also move the event to the next or previous day, and
+  ``delete_share`` of them set it to 0 events (a deletion);
+- ``backfill_rate`` of loads are re-ingested whole 3-10 days later under a new load_id (a backfill re-running old
+  loads), whatever happened since: copies of versions that were corrected in between arrive after their correction;
 - ``missing_rate`` of events never reach the warehouse (they are in the API only), and events that would arrive
   after the snapshot are pending (API only as well);
 - ``tz_companies`` companies have an API that buckets days by the company's local zone; ``fact_events.date`` is
@@ -43,7 +46,8 @@ log = logging.getLogger(__name__)
 
 DAY = 86_400
 HOUR = 3_600
-KIND_ORIGINAL, KIND_CORRECTION, KIND_RETRY, KIND_REPLAY = 0, 1, 2, 3
+KIND_ORIGINAL, KIND_CORRECTION, KIND_RETRY, KIND_REPLAY, KIND_BACKFILL = 0, 1, 2, 3, 4
+STREAMS = 3  # loads per start second: regular (0), replay (1), backfill (2)
 TZ_ZONES = ("America/New_York", "Asia/Tokyo", "Europe/Berlin", "Australia/Sydney")
 
 TRUTH_COLUMNS = {
@@ -52,8 +56,10 @@ TRUTH_COLUMNS = {
     "retry_excess": "events the retry copies add",
     "replay_rows": "copies from replayed loads",
     "replay_excess": "events the replay copies add",
-    "duplicate_rows": "retry_rows + replay_rows",
-    "duplicate_excess": "retry_excess + replay_excess",
+    "backfill_rows": "copies from backfilled loads (some of versions corrected before the backfill)",
+    "backfill_excess": "events the backfill copies add",
+    "duplicate_rows": "retry_rows + replay_rows + backfill_rows",
+    "duplicate_excess": "retry_excess + replay_excess + backfill_excess",
     "superseded_versions": "corrected events whose superseded version lies on this key",
     "correction_excess": "events of those superseded versions",
     "late_rows": "rows ingested after the dashboard computed this key (date + 2 days 02:00)",
@@ -84,6 +90,8 @@ class SampleSpec:
     replay_rate: float = 0.01
     correction_rate: float = 0.005
     move_share: float = 0.2
+    delete_share: float = 0.1
+    backfill_rate: float = 0.01
     late_rate: float = 0.03
     max_lag_days: int = 45
     missing_rate: float = 0.002
@@ -100,6 +108,8 @@ class SampleSpec:
             "replay_rate",
             "correction_rate",
             "move_share",
+            "delete_share",
+            "backfill_rate",
             "late_rate",
             "missing_rate",
         ):
@@ -208,7 +218,8 @@ def _rows(spec: SampleSpec, rng: np.random.Generator, ev: dict) -> tuple[dict, d
     # corrections land while new events still flow (before the last date ends), mixed into regular loads
     corrected &= corr_at <= (spec.start_day + spec.days) * DAY - 600
     delta = rng.choice(np.array([-3, -2, -1, 1, 2, 3, 4, 5]), size=n)
-    corr_value = np.maximum(ev["value"] + delta, 0)
+    deleted = rng.random(n) < spec.delete_share
+    corr_value = np.where(deleted, 0, np.maximum(ev["value"] + delta, 0))
     day = ev["ts"] // DAY - spec.start_day
     shift = np.where(rng.random(n) < 0.5, -1, 1)
     shift = np.where(day == 0, 1, np.where(day == spec.days - 1, -1, shift))
@@ -249,15 +260,52 @@ def _rows(spec: SampleSpec, rng: np.random.Generator, ev: dict) -> tuple[dict, d
     retry["kind"] = np.full(ret.size, KIND_RETRY)
     keep = retry["ingested"] <= spec.snapshot
     retry = {k: v[keep] for k, v in retry.items()}
-    rows = {k: np.concatenate([primary[k], replay[k], retry[k]]) for k in primary}
-    # load ids: 1, 2, ... in order of the loads' start, a replay after a regular load starting the same second
-    key = rows["load_start"] * 2 + rows["stream"]
+    fixed = np.concatenate([corrected[orig], np.zeros(corr.size, dtype=bool)])  # originals later corrected
+    backfill, bf_hours, bf_at = _backfills(spec, rng, primary, fixed)
+    rows = {k: np.concatenate([primary[k], replay[k], retry[k], backfill[k]]) for k in primary}
+    # load ids: 1, 2, ... in order of the loads' start; a replay, then a backfill, after a regular load starting the
+    # same second
+    key = rows["load_start"] * STREAMS + rows["stream"]
     uniq, inverse = np.unique(key, return_inverse=True)
     rows["load_id"] = inverse.astype(np.int64) + 1
-    replays = {"hours": chosen, "at": replay_at, "load_ids": np.searchsorted(uniq, replay_at * 2 + 1) + 1}
-    log.debug("replayed loads: %d", chosen.size)
+    replays = {
+        "hours": np.concatenate([chosen, bf_hours]),
+        "at": np.concatenate([replay_at, bf_at]),
+        "load_ids": np.concatenate(
+            [np.searchsorted(uniq, replay_at * STREAMS + 1), np.searchsorted(uniq, bf_at * STREAMS + 2)]
+        )
+        + 1,
+    }
+    log.debug("replayed loads: %d, backfilled loads: %d", chosen.size, bf_hours.size)
     order = np.lexsort((rows["kind"], rows["event_id"], rows["ingested"]))
     return {k: v[order] for k, v in rows.items()}, replays
+
+
+def _backfills(
+    spec: SampleSpec, rng: np.random.Generator, primary: dict, fixed: np.ndarray
+) -> tuple[dict, np.ndarray, np.ndarray]:
+    """Copies of every primary row of ``backfill_rate`` of the loads, re-ingested whole 3-10 days after the load's
+    hour (before the snapshot), each backfill at its own time: (the rows, the loads' hours, the backfills' times).
+    A load holding an event corrected later (``fixed``) is backfilled five times as often: backfills re-run the
+    loads that had problems, so copies of corrected versions arrive after their correction."""
+    hour = primary["ingested"] // HOUR
+    hours = np.unique(hour)
+    troubled = np.isin(hours, hour[fixed])
+    rate = np.where(troubled, np.minimum(5 * spec.backfill_rate, 1.0), spec.backfill_rate)
+    chosen = hours[rng.random(hours.size) < rate]
+    at = chosen * HOUR + rng.integers(3 * DAY, 10 * DAY, size=chosen.size)
+    keep = at <= spec.snapshot - 600
+    chosen, at = chosen[keep], at[keep]
+    at = at + np.arange(chosen.size)  # distinct times, so distinct loads
+    idx = np.minimum(np.searchsorted(chosen, hour), max(chosen.size - 1, 0))
+    picked = np.flatnonzero((chosen.size > 0) & (chosen[idx] == hour)) if chosen.size else np.array([], dtype=int)
+    rows = {k: v[picked] for k, v in primary.items()}
+    start = at[idx[picked]] if chosen.size else np.array([], dtype=np.int64)
+    rows["ingested"] = start + rng.integers(0, 600, size=picked.size)
+    rows["load_start"] = start
+    rows["stream"] = np.full(picked.size, 2, dtype=np.int64)
+    rows["kind"] = np.full(picked.size, KIND_BACKFILL)
+    return rows, chosen, at
 
 
 def _write_fact_events(con: duckdb.DuckDBPyConnection, folder: Path, spec: SampleSpec) -> None:
@@ -282,7 +330,7 @@ def _write_truth(con: duckdb.DuckDBPyConnection, tmp: Path, spec: SampleSpec, re
 def _write_meta(con: duckdb.DuckDBPyConnection, tmp: Path, spec: SampleSpec, tz: tuple) -> dict:
     counts = dict(
         zip(
-            ("fact_rows", "retry_rows", "replay_rows", "correction_rows"),
+            ("fact_rows", "retry_rows", "replay_rows", "correction_rows", "backfill_rows"),
             first_row(con, "sample_counts"),
             strict=True,
         )

@@ -1,5 +1,5 @@
 -- sample generator: the ground truth per (company_id, date), from the labelled rows r (kind 0 original, 1 correction,
--- 2 retry copy, 3 replay copy) and the logical events ev (fate 0 received, 1 missing, 2 pending); see
+-- 2 retry copy, 3 replay copy, 4 backfill copy) and the logical events ev (fate 0 received, 1 missing, 2 pending); see
 -- evtools.sample.TRUTH_COLUMNS for what each column means.
 COPY (
 SELECT company_id, date, COLUMNS(* EXCLUDE (company_id, date))::BIGINT FROM (
@@ -16,9 +16,11 @@ by_rows AS (
         coalesce(sum(events) FILTER (WHERE kind = 2), 0) AS retry_excess,
         count(*) FILTER (WHERE kind = 3) AS replay_rows,
         coalesce(sum(events) FILTER (WHERE kind = 3), 0) AS replay_excess,
+        count(*) FILTER (WHERE kind = 4) AS backfill_rows,
+        coalesce(sum(events) FILTER (WHERE kind = 4), 0) AS backfill_excess,
         count(*) FILTER (WHERE late) AS late_rows,
         coalesce(sum(events) FILTER (WHERE late), 0) AS late_events,
-        coalesce(sum(events) FILTER (WHERE kind IN (2, 3) AND by_t), 0) AS dup_asof
+        coalesce(sum(events) FILTER (WHERE kind IN (2, 3, 4) AND by_t), 0) AS dup_asof
     FROM rk GROUP BY ALL
 ),
 e AS (
@@ -61,8 +63,9 @@ SELECT company_id, date,
     coalesce(rows, 0) AS rows,
     coalesce(retry_rows, 0) AS retry_rows, coalesce(retry_excess, 0) AS retry_excess,
     coalesce(replay_rows, 0) AS replay_rows, coalesce(replay_excess, 0) AS replay_excess,
-    coalesce(retry_rows, 0) + coalesce(replay_rows, 0) AS duplicate_rows,
-    coalesce(retry_excess, 0) + coalesce(replay_excess, 0) AS duplicate_excess,
+    coalesce(backfill_rows, 0) AS backfill_rows, coalesce(backfill_excess, 0) AS backfill_excess,
+    coalesce(retry_rows, 0) + coalesce(replay_rows, 0) + coalesce(backfill_rows, 0) AS duplicate_rows,
+    coalesce(retry_excess, 0) + coalesce(replay_excess, 0) + coalesce(backfill_excess, 0) AS duplicate_excess,
     coalesce(superseded_versions, 0) AS superseded_versions, coalesce(correction_excess, 0) AS correction_excess,
     coalesce(late_rows, 0) AS late_rows, coalesce(late_events, 0) AS late_events,
     coalesce(missing_rows, 0) AS missing_rows, coalesce(missing_events, 0) AS missing_events,

@@ -1,4 +1,4 @@
--- sample generator: the replayed loads (rp: load_id, source_hour) with their rows and events.
+-- sample generator: the replayed and backfilled loads (rp: load_id, source_hour) with their rows and events.
 COPY (
     SELECT rp.load_id,
            (SELECT min(load_id) FROM r WHERE r.stream = 0 AND r.load_start = rp.source_hour * 3600)
