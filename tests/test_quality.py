@@ -1,6 +1,6 @@
 """Quality figures: exact against the generator's ground truth, and against a hand-built table.
 
-The hand-built table (``HAND``) has 12 rows of company 'c1' on 2026-01-01 (D1) and 2026-01-02 (D2); the dashboard
+The hand-built table (``HAND``) has 13 rows of company 'c1' on 2026-01-01 (D1) and 2026-01-02 (D2); the dashboard
 computed D1 at 2026-01-03 02:00 and D2 at 2026-01-04 02:00.
 
     row  event  date  events  ingested_at        load  what it is
@@ -14,13 +14,16 @@ computed D1 at 2026-01-03 02:00 and D2 at 2026-01-04 02:00.
     8    e5     D1    7       01-05 00:00        L3    late arrival (after D1's computation, lag 4 days)
     9-11 e1,e2,e3 D1 5,3,2    01-01 23:00        L4    replay of L1's three originals
     12   e6     D2    2       01-02 13:00        L2    original
+    13   e2     D1    3       01-02 23:00        L5    a backfill re-delivering e2's superseded version after its
+                                                       correction: a duplicate, not a new version
 
-Hand-computed: D1 has 9 rows summing to 36; versions (e1,5) x3, (e2,3) x2, (e3,2) x2 give duplicate_rows 4 and
-duplicate_excess 10 + 3 + 2 = 15; latest versions on D1 are e1=5, e2=4, e5=7 (e3's latest lies on D2), so
-latest = 16, correction_excess = 36 - 16 - 15 = 5 (e2's 3 and e3's 2, superseded_versions 2), distinct sum 21 and
-distinct_survivors 21 - 16 = 5; one late row of 7 events, max lag 4. D2: 3 rows, 9 events, nothing wrong.
-L4 is the only replayed load (3 of 3 rows repeat, adding 10 events); L2 repeats 2 of 4 rows, not most.
-Lags over all 45 events: lag 0 = 34, lag 1 = 4, lag 4 = 7: coverage 34/45, 38/45, 1.
+Hand-computed: D1 has 10 rows summing to 39; versions (e1,5) x3, (e2,3) x3, (e3,2) x2 give duplicate_rows 5 and
+duplicate_excess 10 + 6 + 2 = 18; latest versions on D1 are e1=5, e2=4 (first arrived 01-02 09:00, after the
+first arrival of 3; row 13 is newer but repeats 3), e5=7 (e3's latest lies on D2), so latest = 16,
+correction_excess = 39 - 16 - 18 = 5 (e2's 3 and e3's 2, superseded_versions 2); SELECT DISTINCT sums to 21, 5 over
+the latest; one late row of 7 events, max lag 4. D2: 3 rows, 9 events, nothing wrong.
+L4 is a replayed load (3 of 3 rows repeat, adding 10 events), and so is L5 (1 of 1, adding 3); L2 repeats 2 of 4
+rows, not most. Lags over all 48 events: lag 0 = 34, lag 1 = 7, lag 4 = 7: coverage 34/48, 41/48, 1.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ HAND = [
     ("e2", D1, 3, "2026-01-01 23:00:00", "L4"),
     ("e3", D1, 2, "2026-01-01 23:00:00", "L4"),
     ("e6", D2, 2, "2026-01-02 13:00:00", "L2"),
+    ("e2", D1, 3, "2026-01-02 23:00:00", "L5"),
 ]
 
 
@@ -85,10 +89,10 @@ def test_hand_built_table_by_key(hand):
     frame = result.frame()
     got = frame.set_index(frame["date"].dt.strftime("%Y-%m-%d"))
     d1, d2 = got.loc[D1], got.loc[D2]
-    assert (d1["rows"], d1["total_events"]) == (9, 36)
-    assert (d1["duplicate_rows"], d1["duplicate_excess"]) == (4, 15)
+    assert (d1["rows"], d1["total_events"]) == (10, 39)
+    assert (d1["duplicate_rows"], d1["duplicate_excess"]) == (5, 18)
     assert (d1["latest_events"], d1["correction_excess"], d1["superseded_versions"]) == (16, 5, 2)
-    assert (d1["distinct_events"], d1["distinct_survivors"]) == (21, 5)
+    assert d1["distinct_events"] == 21
     assert (d1["late_rows"], d1["late_events"], d1["max_lag_days"]) == (1, 7, 4)
     assert (d2["rows"], d2["total_events"], d2["latest_events"]) == (3, 9, 9)
     assert (d2["duplicate_excess"], d2["correction_excess"], d2["late_rows"], d2["max_lag_days"]) == (
@@ -104,27 +108,87 @@ def test_hand_built_table_replays_and_lag(hand):
     config, con = hand
     result = quality.analyse(con, config)
     loads = result.replayed_loads
-    assert loads["load_id"].tolist() == ["L4"]
-    assert loads.iloc[0][
-        ["rows", "repeated_rows", "share_repeated", "events_added", "source_load_id"]
-    ].tolist() == [3, 3, 1.0, 10, "L1"]
+    assert loads["load_id"].tolist() == ["L4", "L5"]
+    columns = ["rows", "repeated_rows", "share_repeated", "events_added", "source_load_id"]
+    assert loads.iloc[0][columns].tolist() == [3, 3, 1.0, 10, "L1"]
+    assert loads.iloc[1][columns].tolist() == [1, 1, 1.0, 3, "L1"]
     lag = result.arrival_lag.set_index("k")
-    assert lag["events"].to_dict() == {0: 34, 1: 4, 4: 7}
-    assert lag["coverage"].round(6).to_dict() == {0: round(34 / 45, 6), 1: round(38 / 45, 6), 4: 1.0}
+    assert lag["events"].to_dict() == {0: 34, 1: 7, 4: 7}
+    assert lag["coverage"].round(6).to_dict() == {0: round(34 / 48, 6), 1: round(41 / 48, 6), 4: 1.0}
     s = result.summary
-    assert s["recommended_lookback_days"] == 1  # coverage_target 0.8: 38/45 = 0.844 >= 0.8 > 34/45
+    assert s["recommended_lookback_days"] == 1  # coverage_target 0.8: 41/48 = 0.854 >= 0.8 > 34/48
     assert (s["configured_lookback_missed_rows"], s["configured_lookback_missed_events"]) == (1, 7)
-    assert s["replayed_loads"] == 1 and s["replayed_events"] == 10
+    assert s["replayed_loads"] == 2 and s["replayed_events"] == 13
 
 
 def test_hand_built_distinct_flaw_example(hand):
     config, con = hand
     rows = quality.distinct_flaw_example(con, config)
-    # e2 and e3 are both corrected and duplicated twice; the tie goes to the smaller event_id
+    # e2 (4 rows) and e3 (3 rows) are both corrected and duplicated; e2 has more rows
     assert set(rows["event_id"]) == {"e2"}
-    assert rows["events"].tolist() == [3, 3, 4]
-    assert rows["kept_by_distinct"].tolist() == [True, False, True]
-    assert rows["is_latest_version"].tolist() == [False, False, True]
+    assert rows["events"].tolist() == [3, 3, 4, 3]
+    assert rows["kept_by_distinct"].tolist() == [True, False, True, False]
+    assert rows["is_latest_version"].tolist() == [False, False, True, False]
+
+
+def test_distinct_keeps_exactly_the_correction_excess(hand, tmp_path):
+    """The DISTINCT fix run for real on the hand-built table: it sums to the total less the duplicate excess, so it
+    over-counts the latest versions by exactly the correction excess (5 on D1, 0 on D2)."""
+    config, con = hand
+    distinct = duckdb.sql(
+        "SELECT CAST(date AS VARCHAR) AS date, sum(events) AS events FROM (SELECT DISTINCT company_id, date, "
+        f"event_id, events FROM read_parquet('{tmp_path / 'fact.parquet'}')) GROUP BY date ORDER BY date"
+    ).fetchall()
+    assert distinct == [(D1, 21), (D2, 9)]
+    frame = quality.analyse(con, config).frame()
+    assert frame["distinct_events"].tolist() == [21, 9]
+    assert (frame["distinct_events"] - frame["latest_events"]).tolist() == frame["correction_excess"].tolist()
+    assert frame["correction_excess"].tolist() == [5, 0]
+
+
+def test_late_rows_are_unknown_without_a_computation_time(tmp_path):
+    """Without a dashboard and without dashboard_computed_offset_hours nothing says when a key was computed: the
+    late figures are unknown (None, with the reason), not 0. With the offset they are counted."""
+    fact = pd.DataFrame(
+        {
+            "event_id": [1, 2],
+            "company_id": ["c1", "c1"],
+            "date": [dt.date(2026, 1, 1)] * 2,
+            "events": [3, 4],
+            "ingested_at": pd.to_datetime(["2026-01-01 10:00", "2026-01-04 10:00"]),
+        }
+    )
+    fact.to_parquet(tmp_path / "fact.parquet")
+    config = load_config(write_config(tmp_path, '[sources]\nfact_events = "fact.parquet"\n'))
+    result = quality.analyse(open_sources(config), config)
+    assert result.frame()["late_rows"].isna().all()
+    s = result.summary
+    assert s["late_rows"] is None and s["late_events"] is None
+    assert "no key has a dashboard computation time" in s["late_unknown_reason"]
+    config = load_config(
+        write_config(
+            tmp_path,
+            '[sources]\nfact_events = "fact.parquet"\n[settings]\ndashboard_computed_offset_hours = 26\n',
+        )
+    )
+    s = quality.analyse(open_sources(config), config).summary
+    assert (s["late_rows"], s["late_events"], s["late_unknown_reason"]) == (1, 4, None)
+
+
+def test_replays_are_not_measured_without_load_id(tmp_path):
+    fact = pd.DataFrame(
+        {
+            "event_id": [1, 1],
+            "company_id": ["c1", "c1"],
+            "date": [dt.date(2026, 1, 1)] * 2,
+            "events": [3, 3],
+            "ingested_at": pd.to_datetime(["2026-01-01 10:00", "2026-01-02 10:00"]),
+        }
+    )
+    fact.to_parquet(tmp_path / "fact.parquet")
+    config = load_config(write_config(tmp_path, '[sources]\nfact_events = "fact.parquet"\n'))
+    s = quality.analyse(open_sources(config), config).summary
+    assert s["replays_measured"] is False and s["replayed_loads"] is None and s["duplicate_excess"] == 3
 
 
 def test_sample_by_key_equals_ground_truth(sample_con, sample_config, truth):
@@ -145,7 +209,6 @@ def test_sample_by_key_equals_ground_truth(sample_con, sample_config, truth):
     ]:
         assert (got[col] == want[col]).all(), col
         assert want[col].sum() > 0, col  # the sample does inject this fault
-    assert (got["distinct_survivors"] == want["correction_excess"]).all()
     truth_latest = want["rows"] * 0 + (
         got["total_events"] - want["duplicate_excess"] - want["correction_excess"]
     )

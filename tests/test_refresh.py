@@ -1,4 +1,5 @@
-"""The incremental aggregate: equal to a full recomputation after every run, atomic, locked, idempotent."""
+"""The incremental aggregate: equal to the reference (tests/reference.py) after every run, atomic, locked,
+idempotent."""
 
 from __future__ import annotations
 
@@ -18,23 +19,10 @@ from hypothesis import strategies as st
 from evtools import refresh
 from evtools.config import load_config
 from evtools.errors import ConcurrentRun, EvtoolsError
+from tests import reference
 from tests.conftest import write_config
 
 BASE = dt.datetime(2026, 1, 1)
-
-
-def _expected(fact: pd.DataFrame, until: dt.datetime) -> pd.DataFrame:
-    """The full recomputation, written independently in pandas: latest version per event_id as of ``until``."""
-    part = fact[fact["ingested_at"] <= until].sort_values(
-        ["event_id", "ingested_at", "events", "date", "company_id"]
-    )
-    latest = part.groupby("event_id").tail(1)
-    out = (
-        latest.groupby(["company_id", "date"])
-        .agg(events=("events", "sum"), rows=("events", "size"))
-        .reset_index()
-    )
-    return out.sort_values(["company_id", "date"]).reset_index(drop=True)
 
 
 def _table(config, db) -> pd.DataFrame:
@@ -84,7 +72,7 @@ def test_every_run_equals_a_full_recomputation(tmp_path_factory, rows, cuts):
     for cut in sorted(set(cuts)):
         until = BASE + dt.timedelta(hours=cut)
         refresh.refresh(config, db, until=until)
-        got, want = _table(config, db), _expected(fact, until)
+        got, want = _table(config, db), reference.aggregate(fact, until)
         pd.testing.assert_frame_equal(got, want, check_dtype=False)
     assert refresh.verify(config, db).empty
 
@@ -101,7 +89,7 @@ def _snapshot(config, db):
     try:
         agg = con.execute("SELECT * FROM agg_company_daily_events ORDER BY ALL").fetchall()
         st_ = con.execute("SELECT strategy, watermark FROM evtools_state").fetchall()
-        latest = con.execute("SELECT count(*), sum(events) FROM evtools_latest").fetchall()
+        latest = con.execute("SELECT count(*), sum(events) FROM evtools_versions WHERE is_latest").fetchall()
     finally:
         con.close()
     return agg, st_, latest

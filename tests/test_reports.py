@@ -80,9 +80,9 @@ def test_investigation_notebooks_render_figures_without_code(tmp_path, sample_di
     run_dir = tmp_path / "r" / record["date"] / "investigation"
     html3 = (run_dir / "03_duplicates_late_appends.html").read_text()
     html4 = (run_dir / "04_reconciliation.html").read_text()
-    assert f"{q['duplicate_excess']:,}" in html3 and f"{q['distinct_survivors']:,}" in html3
+    assert f"{q['duplicate_excess']:,}" in html3 and f"{q['correction_excess']:,}" in html3
     assert f"{r['mismatched']:,} of {r['keys_compared']:,}" in html4
-    assert "duplicate excess of a (company_id, date)" in html3  # the definitions, quoted from the module
+    assert "duplicate excess: over groups of rows with the same payload" in html3  # the definitions, quoted from the module
     assert "delta = D - A = drift + duplicates + corrections + late + residual" in html4
     for html in (html3, html4):
         assert "load_config(" not in html and "open_sources(" not in html and "import " not in html  # no code

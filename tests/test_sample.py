@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from evtools.sample import SampleSpec, generate
+from tests import reference
 
 KEY = ["company_id", "date"]
 
@@ -80,18 +81,34 @@ def test_duplicates_in_truth_equal_the_definition(fact_frame, truth):
     assert (joined["duplicate_excess"] == joined["excess"]).all()
 
 
-def test_corrections_in_truth_equal_the_definition(fact_frame, truth):
-    ordered = fact_frame.sort_values(["event_id", "ingested_at", "events"])
-    latest = ordered.groupby("event_id").tail(1)
-    total = fact_frame.groupby(KEY)["events"].sum()
-    latest_sum = latest.groupby(KEY)["events"].sum()
-    groups = fact_frame.groupby(KEY + ["event_id", "events"]).size().rename("n").reset_index()
-    dup = ((groups["n"] - 1) * groups["events"]).groupby([groups[k] for k in KEY]).sum()
-    frame = pd.DataFrame({"total": total, "latest": latest_sum, "dup": dup}).fillna(0)
-    frame["correction_excess"] = frame["total"] - frame["latest"] - frame["dup"]
-    joined = truth.set_index(KEY)[["correction_excess"]].join(frame, rsuffix="_data", how="outer").fillna(0)
-    assert joined["correction_excess"].sum() > 1000
-    assert (joined["correction_excess"] == joined["correction_excess_data"]).all()
+def test_truth_equals_the_reference_implementation(fact_frame, truth, sample_dir):
+    """The generator's injected amounts and the definitions (tests/reference.py, written independently) agree on
+    every key: corrections (with the backfilled copies of corrected versions counted as duplicates), late rows and
+    the as-of-T parts of the waterfall."""
+    fact = fact_frame.assign(date=pd.to_datetime(fact_frame["date"]).dt.date)
+    dash = pd.read_parquet(sample_dir / "dashboard.parquet").assign(date=lambda f: pd.to_datetime(f["date"]).dt.date)
+    api = pd.read_csv(sample_dir / "api_daily.csv", parse_dates=["date"]).assign(date=lambda f: f["date"].dt.date)
+    want = truth.assign(date=pd.to_datetime(truth["date"]).dt.date).set_index(KEY)
+    got = reference.quality(fact, dash).set_index(KEY)
+    for column in ("duplicate_rows", "duplicate_excess", "superseded_versions", "correction_excess", "late_rows"):
+        assert (got[column] == want.loc[got.index, column]).all(), column
+    assert got["correction_excess"].sum() > 1000 and want["backfill_excess"].sum() > 1000
+    parts = reference.waterfall(fact, dash, api).set_index(KEY)
+    pairs = {"duplicates": "dup_asof", "corrections": "correction_asof", "late": "late_component"}
+    for component, column in pairs.items():
+        assert (parts[component] == want.loc[parts.index, column]).all(), component
+
+
+def test_backfills_replay_corrected_versions_after_their_correction(fact_frame, truth):
+    """The sample carries the fault the latest-version rule exists for: events whose most recently ingested row is
+    a backfilled copy of a version corrected before the backfill (a rule of "greatest ingested_at" gets them
+    wrong)."""
+    fact = fact_frame.assign(date=pd.to_datetime(fact_frame["date"]).dt.date)
+    by_rule = reference.latest(fact)
+    last_row = fact.sort_values(["event_id", "ingested_at", "events"]).groupby("event_id").tail(1)
+    naive = {r.event_id: (r.company_id, r.date, r.events) for r in last_row.itertuples()}
+    differ = [e for e in by_rule if by_rule[e] != naive[e]]
+    assert len(differ) >= 10
 
 
 def test_late_rows_in_truth_equal_the_timeline(fact_frame, truth, sample_dir):
