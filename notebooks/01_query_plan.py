@@ -15,7 +15,7 @@
 # actual cardinality, the filters pushed into the scan, and the files and row groups it reads.
 
 # %% tags=["parameters"]
-config: str = "../data/sample/evtools.toml"  # evtools config file
+config: str = ""  # evtools config file; empty: $EVTOOLS_CONFIG, else evtools.toml here or above, else the sample
 window_days: int = 2  # the incremental window to compare with, in dates
 sql_file: str = ""  # a file with another query to profile; empty: the job's aggregation
 

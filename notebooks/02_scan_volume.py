@@ -15,7 +15,7 @@
 # then the same queries run on every layout. The ideal is what the rows a query needs alone would cost.
 
 # %% tags=["parameters"]
-config: str = "../data/sample/evtools.toml"  # evtools config file
+config: str = ""  # evtools config file; empty: $EVTOOLS_CONFIG, else evtools.toml here or above, else the sample
 window_days: int = 2  # the incremental window, in dates
 repeats: int = 3  # timed runs per query and layout (the median is shown)
 layout_dir: str = ""  # where to keep the re-laid copies; empty: a temporary folder, removed after

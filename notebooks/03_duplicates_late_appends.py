@@ -16,7 +16,7 @@
 # The definitions are those of `evtools.quality` (run `help(quality)` to read them).
 
 # %% tags=["parameters"]
-config: str = "../data/sample/evtools.toml"  # evtools config file
+config: str = ""  # evtools config file; empty: $EVTOOLS_CONFIG, else evtools.toml here or above, else the sample
 top: int = 10  # how many worst keys and replayed loads to list
 
 # %%

@@ -15,7 +15,7 @@
 # exactly (the definitions are those of `evtools.reconcile`).
 
 # %% tags=["parameters"]
-config: str = "../data/sample/evtools.toml"  # evtools config file
+config: str = ""  # evtools config file; empty: $EVTOOLS_CONFIG, else evtools.toml here or above, else the sample
 date_from: str = ""  # first date to compare, YYYY-MM-DD; empty: from the start
 date_to: str = ""  # last date to compare, YYYY-MM-DD; empty: to the end
 company_id: str = ""  # compare one company only; empty: all

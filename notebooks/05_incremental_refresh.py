@@ -16,7 +16,7 @@
 # only. After every run both tables are compared with a full recomputation.
 
 # %% tags=["parameters"]
-config: str = "../data/sample/evtools.toml"  # evtools config file
+config: str = ""  # evtools config file; empty: $EVTOOLS_CONFIG, else evtools.toml here or above, else the sample
 first_day: str = ""  # first day to replay, YYYY-MM-DD; empty: 30 days before last_day
 last_day: str = ""  # last day to replay, YYYY-MM-DD; empty: the newest ingestion day
 lookback_days: int = 2  # the fixed-window job's lookback

@@ -16,7 +16,7 @@
 # per row jumped, is flagged: the signature of a plan change, a lost partition filter or row-by-row writes.
 
 # %% tags=["parameters"]
-config: str = "../data/sample/evtools.toml"  # evtools config file
+config: str = ""  # evtools config file; empty: $EVTOOLS_CONFIG, else evtools.toml here or above, else the sample
 jump: float = 2.0  # how many times slower than expected a run must be to be flagged
 
 # %%

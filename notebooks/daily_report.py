@@ -12,11 +12,12 @@
 # # Daily report
 
 # %% tags=["parameters"]
-config: str = "../data/sample/evtools.toml"  # evtools config file
-run_date: str = ""  # the date to report on, YYYY-MM-DD; empty: the latest date in fact_events
+config: str = ""  # evtools config file; empty: $EVTOOLS_CONFIG, else evtools.toml here or above, else the sample
+run_date: str = ""  # the date to report on, YYYY-MM-DD; empty: the latest complete date of fact_events
 window_days: int = 7  # the recent window to reconcile, in dates
 as_of: str = ""  # the run's time for freshness, YYYY-MM-DD HH:MM; empty: the end of run_date
 report_dir: str = ""  # where the report is written (set by evtools report); Data Docs go to its data_docs/
+suites: str = ""  # the Great Expectations suites folder; empty: expectations/ beside the config, else evtools' own
 
 # %%
 import datetime as dt
@@ -33,6 +34,7 @@ result = daily.run_daily(
     dt.date.fromisoformat(run_date) if run_date else None,
     window_days,
     dt.datetime.fromisoformat(as_of) if as_of else None,
+    suites=Path(suites) if suites else None,
     docs=Path(report_dir) / "data_docs" if report_dir else None,
 )
 display(Markdown(f"## {result.verdict}"))

@@ -10,7 +10,7 @@ import pytest
 
 from evtools import reports
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 CHROMIUM, DRIVER = (
     shutil.which("chromium") or "/usr/bin/chromium",

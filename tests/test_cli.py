@@ -90,3 +90,93 @@ def test_every_subcommand_has_its_function():
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
     assert set(sub.choices) == set(COMMANDS)
+
+
+def test_global_flags_work_after_the_subcommand(sample_dir, capsys):
+    assert main(["sources", "--no-progress", "--config", str(sample_dir / "evtools.toml")]) == 0
+    with pytest.raises(ConfigError):
+        main(["sources", "--config", str(sample_dir / "none.toml"), "--debug"])
+
+
+def test_every_subcommand_help_says_what_it_does_and_writes():
+    from evtools.cliargs import COMMANDS, build_parser
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    for name, parser in sub.choices.items():
+        description = parser.format_help().split("\n\n")[1]  # after the usage block
+        first = description.split(". ")[0]
+        assert first[0].isupper() and len(first.split()) >= 5, name
+        assert "Writes" in description or "writes" in description, name
+        assert description.replace("\n", " ").startswith(COMMANDS[name][1][:40]), name
+
+
+def _one_report(folder):
+    run = folder / "2026-03-01" / "daily"
+    run.mkdir(parents=True)
+    record = {
+        "kind": "daily",
+        "date": "2026-03-01",
+        "status": "ok",
+        "headline": "h",
+        "verdict": "OK all good",
+    }
+    (run / "run.json").write_text(json.dumps(record | {"records": {}, "generated": "2026-03-02 06:00"}))
+    return folder
+
+
+def test_notify_without_a_webhook_is_exit_2_saying_how(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("SLACK_WEBHOOK_URL", raising=False)
+    assert main(["notify", "--reports", str(_one_report(tmp_path))]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "SLACK_WEBHOOK_URL is not set" in err and "--dry-run" in err
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "hooks.slack.com/services/T0/B0/secret-token-XYZ",
+        "https://hooks.slack.com/services/T0/B0/secret-token-XYZ x",
+        "http://hooks.slack.com/services/T0/B0/secret-token-XYZ",
+        "ftp://x/secret-token-XYZ",
+    ],
+)
+def test_a_malformed_webhook_is_one_line_without_the_token(tmp_path, monkeypatch, capsys, url):
+    monkeypatch.setenv("SLACK_WEBHOOK_URL", url)
+    assert main(["-v", "notify", "--reports", str(_one_report(tmp_path))]) == 2
+    captured = capsys.readouterr()
+    assert "secret-token" not in captured.out + captured.err
+    assert captured.err.startswith("evtools: SLACK_WEBHOOK_URL is not a webhook URL evtools can post to")
+
+
+def test_notify_retries_rate_limits_and_server_errors(tmp_path, monkeypatch, capsys):
+    import http.server
+    import threading
+
+    answers = [(429, {"Retry-After": "0"}), (503, {}), (200, {})]
+    received = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            code, headers = answers[len(received) - 1]
+            self.send_response(code)
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(b"ok" if code == 200 else b"slow down")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv(
+        "SLACK_WEBHOOK_URL", f"http://127.0.0.1:{server.server_port}/services/T0/B0/secret-token"
+    )
+    try:
+        assert main(["-v", "notify", "--reports", str(_one_report(tmp_path))]) == 0
+    finally:
+        server.shutdown()
+    captured = capsys.readouterr()
+    assert len(received) == 3 and received[-1]["blocks"][0]["type"] == "header"
+    assert "posted to Slack (HTTP 200)" in captured.out and "secret-token" not in captured.out + captured.err

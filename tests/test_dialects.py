@@ -44,8 +44,12 @@ def test_parameters_are_written_as_each_dialect_binds_them():
 
 def test_cli_sql(capsys):
     assert main(["sql"]) == 0
-    listed = capsys.readouterr().out.split()
-    assert listed == dialects.names()
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == dialects.names()
+    purpose = {line.split()[0]: line.split(maxsplit=1)[1] for line in lines}  # every query says what it is for
+    assert purpose["dates"] == "Every date of fact_events, in order."
+    assert purpose["busiest_company"].startswith("The company with the most rows")
+    assert all(len(p) > 10 for p in purpose.values())
     assert main(["sql", "--dialect", "snowflake", "quality_versions"]) == 0
     out = capsys.readouterr().out
     assert "ROW_NUMBER() OVER (PARTITION BY as_of, event_id ORDER BY version DESC NULLS LAST" in " ".join(

@@ -108,7 +108,6 @@ def test_daily_report_opens_with_its_verdict(tmp_path, sample_dir):
     import shutil
 
     shutil.copytree(sample_dir, folder, ignore=shutil.ignore_patterns(".evtools"))
-    shutil.copytree(NOTEBOOKS.parent / "expectations", tmp_path / "expectations")  # found above the config
     record = reports.run_report(
         "daily", folder / "evtools.toml", tmp_path / "r", NOTEBOOKS, date=reports.dt.date(2026, 2, 20)
     )

@@ -6,6 +6,7 @@ slow (a cell outlives the timeout); fine works and records a verdict.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import shutil
@@ -13,9 +14,11 @@ import time
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 
 from evtools import reports
+from evtools.cli import main
 from evtools.errors import EvtoolsError
 
 HERE = Path(__file__).parent
@@ -42,7 +45,11 @@ def test_fine_notebook_makes_an_ok_run_and_index(tmp_path, sample_dir):
 
 
 @pytest.mark.parametrize(
-    ("name", "error"), [("broken", "this cell fails on purpose"), ("killed", "Dead"), ("slow", "Timeout")]
+    ("name", "error"), [
+        ("broken", "this cell fails on purpose"),
+        ("killed", "the notebook's kernel died"),
+        ("slow", "a cell ran longer than the timeout of 5 s"),
+    ]
 )
 def test_failure_modes_end_the_run_as_failed(tmp_path, sample_dir, name, error):
     start = time.perf_counter()
@@ -56,6 +63,54 @@ def test_failure_modes_end_the_run_as_failed(tmp_path, sample_dir, name, error):
     assert run["status"] == "failed" and run["notebooks"][0]["status"] == "failed"
     assert next((tmp_path / "r").glob("*/daily/daily_report.ipynb")).is_file()  # the audit record is kept
     assert "failed" in (tmp_path / "r" / "index.html").read_text()
+    # in words for a stakeholder: the headline names no exception class, the page no traceback
+    assert run["headline"].startswith("failed: ") and "Papermill" not in run["headline"]
+    assert run["verdict"].startswith("This run stopped at ")
+    page = next((tmp_path / "r").glob("*/daily/daily_report.html")).read_text()
+    assert run["verdict"].split(":")[0] in page.replace("&#34;", '"') and "Traceback" not in page
+    if name == "broken":
+        assert "the step \u201cA notebook whose second cell raises.\u201d" in run["verdict"]
+
+
+def _latest_complete_date(fact) -> dt.date:
+    """The greatest date with rows that lies wholly before the newest ingestion's UTC day (pandas, independently)."""
+    newest_day = fact["ingested_at"].max().date()
+    return max(d for d in fact["date"].map(pd.Timestamp).dt.date.unique() if d < newest_day)
+
+
+def test_daily_date_is_the_latest_complete_date_of_the_data(tmp_path, sample_dir, fact_frame):
+    record = reports.run_report(
+        "daily", sample_dir / "evtools.toml", tmp_path / "r", _as_daily(tmp_path, "fine")
+    )
+    expected = _latest_complete_date(fact_frame)
+    assert expected == dt.date(2026, 3, 1)  # the sample's last date; its last ingestion is on 2026-03-02
+    assert record["date"] == expected.isoformat() == record["records"]["daily"]["run_date"]
+
+
+def test_daily_date_from_date_or_run_date_parameter(tmp_path, sample_dir, capsys):
+    base = ["report", "daily", "--config", str(sample_dir / "evtools.toml"), "--notebooks"]
+    nb = str(_as_daily(tmp_path, "fine"))
+    assert main([*base, nb, "--out", str(tmp_path / "a"), "-p", "run_date=2026-02-20"]) == 0
+    run = json.loads((tmp_path / "a" / "2026-02-20" / "daily" / "run.json").read_text())
+    assert run["records"]["daily"]["run_date"] == "2026-02-20"
+    assert main([*base, nb, "--out", str(tmp_path / "b"), "--date", "2026-02-21"]) == 0
+    assert (tmp_path / "b" / "2026-02-21" / "daily" / "run.json").is_file()
+    capsys.readouterr()
+    args = [*base, nb, "--out", str(tmp_path / "c"), "--date", "2026-02-21", "-p", "run_date=2026-02-22"]
+    assert main(args) == 2
+    assert "disagree" in capsys.readouterr().err
+
+
+def test_a_date_without_data_is_exit_1_before_any_kernel(tmp_path, sample_dir, capsys):
+    start = time.perf_counter()
+    args = ["report", "daily", "--config", str(sample_dir / "evtools.toml"), "--out", str(tmp_path / "r")]
+    assert main([*args, "--date", "2030-01-01"]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        "evtools: fact_events has no rows on 2030-01-01 (its dates run 2026-01-01 .. 2026-03-01): "
+        "nothing to report for that date\n"
+    )
+    assert not (tmp_path / "r").exists() and time.perf_counter() - start < 20
 
 
 def test_unknown_parameter_is_rejected(tmp_path, sample_dir):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import logging
 import os
@@ -45,6 +44,35 @@ def cmd_sample(args: argparse.Namespace) -> int:
         f"replayed, {meta['backfill_rows']:,} backfilled, {meta['correction_rows']:,} corrections) to {args.out}"
     )
     output.echo(f"config: {args.out / 'evtools.toml'}")
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from evtools import project
+
+    locations = {"fact_events": args.fact_events, "api_daily": args.api_daily, "dashboard": args.dashboard}
+    made = project.init(args.dir, locations, args.force)
+    output.echo(f"wrote {made.config}")
+    for m in made.mappings:
+        line = f"  {m.source}: {m.location}: {len(m.mapped)} columns mapped by name"
+        if m.proposed:
+            line += f", {len(m.proposed)} proposed in comments ({', '.join(m.proposed)})"
+        if m.missing:
+            line += f"; not found: {', '.join(m.missing)}"
+        output.echo(line)
+    kept = "" if made.suites_written else " (kept the files already there)"
+    output.echo(f"wrote {made.suites}/ ({len(made.suites_written)} files){kept}: the suites, yours to edit")
+    todo = any(m.proposed or m.missing for m in made.mappings) or not made.mappings
+    config = made.config
+    output.echo("\nnext:")
+    if todo:
+        output.echo(f"  edit {config}: the sources and the column mapping marked in comments")
+    for step in (
+        f"evtools sources --config {config}",
+        f"evtools report daily --config {config} --out {config.parent / 'reports'}",
+        f"evtools report investigation --config {config} --out {config.parent / 'reports'}",
+    ):
+        output.echo(f"  {step}")
     return 0
 
 
@@ -200,7 +228,7 @@ def _refresh_spark(args: argparse.Namespace, config) -> int:
 
 
 def _refreshed(r) -> None:
-    runlog.note(rows_read=r.rows_read, keys_written=r.keys_changed)
+    runlog.note(rows_read=r.rows_read, keys_written=r.keys_changed, mode=r.mode)
     output.echo(
         f"run {r.run_id} ({r.strategy}, {r.mode}): watermark {r.watermark_before} -> {r.watermark_after}; "
         f"{r.rows_read:,} rows read, {r.keys_changed:,} keys on {r.dates_recomputed:,} dates rewritten in {r.seconds:.2f} s"
@@ -216,12 +244,28 @@ def cmd_sql(args: argparse.Namespace) -> int:
     from evtools import dialects
 
     if not args.name:
-        output.echo("\n".join(dialects.names()))
+        names = dialects.names()
+        width = max(map(len, names))
+        output.echo("\n".join(f"{name:<{width}}  {_purpose(name)}" for name in names))
         return 0
     if args.name not in dialects.names():
         raise EvtoolsError(f"sql: no query named '{args.name}'; run evtools sql to list them")
     sys.stdout.write(dialects.transpile(args.name, args.dialect))
     return 0
+
+
+def _purpose(name: str) -> str:
+    """The first sentence of a query's header comment."""
+    from evtools.queries import load_sql
+
+    header = []
+    for line in load_sql(name).splitlines():
+        if not line.startswith("--"):
+            break
+        header.append(line.lstrip("-").strip())
+    text = " ".join(header)
+    end = text.find(". ")
+    return text[: end + 1] if end > 0 else text
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -235,8 +279,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
         con = open_sources(config, names=("fact_events",), check=False)
         dates = [r[0] for r in con.execute(load_sql("dates")).fetchall()]
     suites = tuple(args.suite) if args.suite else expectations.SUITES
-    docs = args.out / "data_docs" if args.out else None
-    result = expectations.validate(config, suites, dates, args.suites, docs, args.as_of, args.db)
+    docs = args.out.resolve() / "data_docs" if args.out else None
+    result = expectations.validate(
+        config, suites, dates, args.suites, docs, args.as_of, args.db, progress=args.progress
+    )
     cols = ["suite", "date", "expectation", "column", "success", "observed", "unexpected_count", "evidence"]
     output.table(result.results[cols], title="expectations", max_rows=60)
     if args.out:
@@ -264,8 +310,10 @@ def cmd_notify(args: argparse.Namespace) -> int:
         output.echo("\n" + json.dumps({"blocks": payload["blocks"]}, indent=2))
         return 0
     if not os.environ.get(notify.ENV):
-        output.echo(f"\n{notify.ENV} is not set: nothing posted")
-        return 0
+        raise EvtoolsError(
+            f"{notify.ENV} is not set: nothing posted; set it to your Slack incoming webhook "
+            "(https://hooks.slack.com/services/...), or pass --dry-run to only print the message"
+        )
     status = notify.post(payload)
     output.echo(f"\nposted to Slack (HTTP {status})")
     return 0
@@ -287,17 +335,18 @@ def _params(items: list[str]) -> dict:
 def cmd_report(args: argparse.Namespace) -> int:
     from evtools import reports
 
-    load_config(args.config)  # bad config: one line, before any kernel starts
-    date = args.date or dt.datetime.now(dt.UTC).date()
+    config = load_config(args.config)  # bad config: one line, before any kernel starts
     record = reports.run_report(
         args.kind,
-        Path(args.config),
+        config.path,
         args.out,
         args.notebooks,
-        date,
+        args.date,
         _params(args.param),
         args.timeout,
         args.only,
+        args.suites,
+        args.progress,
     )
     output.echo(f"{args.kind} report {record['date']}: {record['status']}: {record['headline']}")
     output.echo(f"report: {args.out / record['date'] / args.kind / 'index.html'}")
@@ -306,12 +355,11 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def _run_log_path(args: argparse.Namespace) -> Path | None:
-    """The config's run log, when the command has a readable config (sample has none)."""
-    path = getattr(args, "config", None)
-    if not path or not Path(path).is_file():
+    """The config's run log, when the command takes a config and it is readable (sample and init take none)."""
+    if not hasattr(args, "config"):
         return None
     try:
-        return load_config(path).run_log
+        return load_config(args.config).run_log
     except EvtoolsError:
         return None
 
@@ -321,6 +369,7 @@ def _loggable(args: argparse.Namespace) -> dict:
 
 
 COMMANDS = {
+    "init": cmd_init,
     "sample": cmd_sample,
     "sources": cmd_sources,
     "quality": cmd_quality,

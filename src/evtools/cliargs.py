@@ -6,8 +6,6 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
-from evtools.config import DEFAULT_CONFIG
-
 
 def _date(text: str) -> dt.date:
     try:
@@ -47,9 +45,16 @@ def _share(text: str) -> float:
 
 
 def _common(p: argparse.ArgumentParser, out: bool = True) -> None:
-    p.add_argument("--config", default=DEFAULT_CONFIG, help="config file (default: ./evtools.toml)")
+    _config(p)
     if out:
         p.add_argument("--out", type=Path, help="folder for the output files (written whole or not at all)")
+
+
+def _config(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--config",
+        help="config file or its folder (default: $EVTOOLS_CONFIG, else evtools.toml here or in a folder above)",
+    )
 
 
 def _engine(p: argparse.ArgumentParser) -> None:
@@ -60,19 +65,125 @@ def _engine(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _global_flags(p: argparse.ArgumentParser, default) -> None:
+    """--debug, --no-progress and --verbose, accepted before the sub-command and after it."""
+    p.add_argument(
+        "--debug",
+        action="store_true",
+        default=default,
+        help="add the traceback to an error (exit codes unchanged)",
+    )
+    p.add_argument(
+        "--no-progress",
+        action="store_true",
+        default=default,
+        help="no progress bars (also EVTOOLS_NO_PROGRESS=1; off anyway without a terminal)",
+    )
+    p.add_argument("-v", "--verbose", action="store_true", default=default, help="log what evtools does")
+
+
+# each sub-command's --help opens with what it does and what it writes
+COMMANDS = {
+    "init": (
+        "start a project: evtools.toml and editable expectations",
+        "Write DIR/evtools.toml (the sources and the column mapping, as comments to fill in) and DIR/expectations/ "
+        "(the default Great Expectations suites, to edit). With --fact-events, --api-daily and --dashboard it fills "
+        "in the paths, lists the columns it found and maps those whose names match. Writes nothing else.",
+    ),
+    "sample": (
+        "generate a sample with injected faults and its ground truth",
+        "Generate events with injected duplicates, replays, corrections, late and missing rows, the API and the "
+        "dashboard they would give, and the exact truth. Writes fact_events/, api_daily.csv, dashboard.parquet, "
+        "ground_truth.parquet, ground_truth_loads.parquet, sample.json and evtools.toml into --out.",
+    ),
+    "sources": (
+        "check the configured sources and summarise them",
+        "Open every configured source through the column mapping and summarise it (rows, companies, dates, "
+        "columns). Writes sources.json into --out when given.",
+    ),
+    "quality": (
+        "duplicates, replays, corrections and late appends per company/date",
+        "Measure duplicates, replays, corrections and late rows per company and date, and the lookback they call "
+        "for. Writes quality_by_company_date.parquet, replayed_loads.parquet, arrival_lag.parquet and summary.json "
+        "into --out when given.",
+    ),
+    "reconcile": (
+        "reconcile the dashboard against the API and attribute every difference",
+        "Compare the dashboard with the API on every company/date and split each difference into drift, "
+        "duplicates, corrections, late and residual. Writes reconciliation.parquet, reconciliation.csv and "
+        "summary.json into --out when given.",
+    ),
+    "explain": (
+        "the waterfall of one company/date and the rows behind each part",
+        "Explain one company/date: its waterfall from the API to the dashboard and the rows behind each part. "
+        "Writes waterfall.json and evidence.csv into --out when given.",
+    ),
+    "profile": (
+        "profile the job's query: plan, time per operator, bytes and row groups read",
+        "Profile the job's query (or yours) with DuckDB: time per operator, rows, estimates, files and row groups "
+        "read, and flags with their evidence. Writes profile.json, operators.parquet and plan.png into --out when "
+        "given.",
+    ),
+    "layout": (
+        "re-lay fact_events by date and measure what each query reads before and after",
+        "Re-lay fact_events sorted and partitioned by date, and measure what the job, its window and single-company "
+        "queries read on each layout; DDL for your warehouse. Writes layouts/, measurements/ and ddl.sql into --out "
+        "(required).",
+    ),
+    "refresh": (
+        "maintain the exact incremental aggregate agg_company_daily_events",
+        "Bring the aggregate agg_company_daily_events up to date from the rows ingested since its last run, exactly. "
+        "Writes the aggregate's DuckDB file (settings.aggregate_db, or --db); --verify writes nothing.",
+    ),
+    "validate": (
+        "run the Great Expectations suites; exit 1 when an expectation fails",
+        "Run the Great Expectations suites on a date (or every date) and exit 1 when an expectation fails. Writes "
+        "validation.json and data_docs/ into --out when given.",
+    ),
+    "sql": (
+        "list evtools' queries, or print one in your warehouse's SQL dialect",
+        "List evtools' queries with their purpose, or print one transpiled to your warehouse's dialect. Writes "
+        "nothing; prints to stdout.",
+    ),
+    "notify": (
+        "post the Slack update for the latest report to SLACK_WEBHOOK_URL",
+        "Compose the Slack update for the latest report and post it to the incoming webhook in SLACK_WEBHOOK_URL "
+        "(--dry-run only prints it). Writes no file.",
+    ),
+    "report": (
+        "run a report's notebooks with papermill and render them to HTML",
+        "Run a report's notebooks (the daily report or the investigation) with papermill and render them to HTML "
+        "without code. Writes OUT/<date>/<kind>/ (executed notebooks, HTML, run.json, Data Docs) and OUT/index.html.",
+    ),
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="evtools",
-        description="Measure, explain and fix a slow daily events aggregation whose dashboard disagrees with its source.",
+        description="Measure, explain and fix a slow daily events aggregation whose dashboard disagrees with its "
+        "source. Exit codes: 0 ok, 1 a check failed, 2 bad input or usage, 3 an engine or environment failure, "
+        "130 interrupted.",
     )
-    parser.add_argument("--debug", action="store_true", help="show tracebacks instead of one-line errors")
-    parser.add_argument(
-        "--no-progress", action="store_true", help="no progress bars (also EVTOOLS_NO_PROGRESS=1)"
-    )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log what evtools does")
+    _global_flags(parser, False)
+    flags = argparse.ArgumentParser(add_help=False)
+    _global_flags(flags, argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    p = sub.add_parser("sample", help="generate a sample with injected faults and its ground truth")
+    def command(name: str) -> argparse.ArgumentParser:
+        short, long = COMMANDS[name]
+        return sub.add_parser(name, help=short, description=long, parents=[flags])
+
+    p = command("init")
+    p.add_argument("dir", type=Path, help="the project folder (created if missing)")
+    p.add_argument(
+        "--fact-events", help="where fact_events lies: a file, a glob, a folder or duckdb:FILE:TABLE"
+    )
+    p.add_argument("--api-daily", help="where the API's daily figures lie")
+    p.add_argument("--dashboard", help="where the dashboard's table lies")
+    p.add_argument("--force", action="store_true", help="replace an existing evtools.toml")
+
+    p = command("sample")
     p.add_argument("--out", type=Path, required=True, help="folder to write the sample into")
     p.add_argument("--rows", type=_positive, default=100_000, help="events to generate (default 100000)")
     p.add_argument("--companies", type=_positive, default=30, help="companies (default 30)")
@@ -97,40 +208,34 @@ def build_parser() -> argparse.ArgumentParser:
         "--tz-companies", type=int, default=2, help="companies whose API buckets by local day (default 2)"
     )
 
-    p = sub.add_parser("sources", help="check the configured sources and summarise them")
+    p = command("sources")
     _common(p)
 
-    p = sub.add_parser("quality", help="duplicates, replays, corrections and late appends per company/date")
+    p = command("quality")
     _common(p)
     _engine(p)
 
-    p = sub.add_parser(
-        "reconcile", help="reconcile the dashboard against the API and attribute every difference"
-    )
+    p = command("reconcile")
     _common(p)
     _engine(p)
     p.add_argument("--from", dest="date_from", type=_date, help="first date to compare")
     p.add_argument("--to", dest="date_to", type=_date, help="last date to compare")
     p.add_argument("--company", help="compare one company only")
 
-    p = sub.add_parser("explain", help="the waterfall of one company/date and the rows behind each part")
+    p = command("explain")
     p.add_argument("company", help="company_id")
     p.add_argument("date", type=_date, help="date, YYYY-MM-DD")
     _common(p)
     _engine(p)
 
-    p = sub.add_parser(
-        "profile", help="profile the job's query: plan, time per operator, bytes and row groups read"
-    )
+    p = command("profile")
     _common(p)
     p.add_argument(
         "--sql", type=Path, help="a file with the query to profile (default: the job's aggregation)"
     )
     p.add_argument("--window-days", type=_positive, help="profile the incremental form over the last N dates")
 
-    p = sub.add_parser(
-        "layout", help="re-lay fact_events by date and measure what each query reads before and after"
-    )
+    p = command("layout")
     _common(p)
     p.add_argument("--window-days", type=_positive, default=2, help="the incremental window (default 2)")
     p.add_argument("--repeats", type=_positive, default=5, help="timed runs per query (default 5)")
@@ -138,8 +243,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--table", default="fact_events", help="your warehouse table, for the DDL (default fact_events)"
     )
 
-    p = sub.add_parser("refresh", help="maintain the exact incremental aggregate agg_company_daily_events")
-    p.add_argument("--config", default=DEFAULT_CONFIG, help="config file (default: ./evtools.toml)")
+    p = command("refresh")
+    _config(p)
     p.add_argument("--db", type=Path, help="the aggregate's DuckDB file (default: settings.aggregate_db)")
     _engine(p)
     p.add_argument(
@@ -166,7 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="compare the table with a full recomputation; exit 1 on any difference",
     )
 
-    p = sub.add_parser("validate", help="run the Great Expectations suites; exit 1 when an expectation fails")
+    p = command("validate")
     _common(p)
     p.add_argument(
         "--suite",
@@ -178,11 +283,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--date", action="append", type=_date, help="the date to validate (repeatable; default: the latest)"
     )
     p.add_argument("--all", action="store_true", help="validate every date, one at a time")
-    p.add_argument("--suites", type=Path, help="the suites folder (default: expectations/ beside the config)")
+    p.add_argument(
+        "--suites",
+        type=Path,
+        help="the suites folder (default: expectations/ beside the config, else evtools' own)",
+    )
     p.add_argument("--as-of", type=_timestamp, help="the run's time for freshness (default: now)")
     p.add_argument("--db", type=Path, help="the aggregate's DuckDB file (default: settings.aggregate_db)")
 
-    p = sub.add_parser("sql", help="print one of evtools' queries in your warehouse's SQL dialect")
+    p = command("sql")
     p.add_argument("name", nargs="?", help="the query (omit to list them)")
     p.add_argument(
         "--dialect",
@@ -191,22 +300,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="the dialect to write (default spark)",
     )
 
-    p = sub.add_parser(
-        "notify", help="compose the Slack update for the latest report; post it to SLACK_WEBHOOK_URL"
-    )
+    p = command("notify")
     p.add_argument("--reports", type=Path, default=Path("reports"), help="reports folder (default: reports/)")
     p.add_argument(
         "--link", help="the URL where stakeholders open the reports (default: the local file path)"
     )
     p.add_argument("--dry-run", action="store_true", help="print the message and the payload, post nothing")
 
-    p = sub.add_parser("report", help="run a report's notebooks with papermill and render them to HTML")
+    p = command("report")
     p.add_argument("kind", choices=["investigation", "daily"], help="which report")
-    p.add_argument("--config", default=DEFAULT_CONFIG, help="config file (default: ./evtools.toml)")
+    _config(p)
     p.add_argument("--out", type=Path, default=Path("reports"), help="reports folder (default: reports/)")
-    p.add_argument("--date", type=_date, help="the run's date (default: today, UTC)")
     p.add_argument(
-        "--notebooks", type=Path, default=Path("notebooks"), help="notebooks folder (default: notebooks/)"
+        "--date",
+        type=_date,
+        help="the report's date (default: daily, the latest complete date of the data; investigation, today)",
+    )
+    p.add_argument("--notebooks", type=Path, help="a folder of notebooks to run instead of evtools' own")
+    p.add_argument(
+        "--suites",
+        type=Path,
+        help="the suites folder (default: expectations/ beside the config, else evtools' own)",
     )
     p.add_argument(
         "--only", action="append", help="run only this notebook (repeatable), e.g. 03_duplicates_late_appends"

@@ -9,6 +9,7 @@ folder holding the config file. Unknown keys and values of the wrong type are er
 from __future__ import annotations
 
 import datetime as dt
+import os
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -19,6 +20,9 @@ from evtools.errors import ConfigError
 from evtools.schema import REQUIRED_SOURCES, SCHEMA
 
 DEFAULT_CONFIG = "evtools.toml"
+CONFIG_ENV = "EVTOOLS_CONFIG"
+# the committed sample, when evtools runs from a clone of its repository (src/evtools/config.py -> data/sample)
+_CLONE_SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample" / DEFAULT_CONFIG
 
 
 @dataclass(frozen=True)
@@ -139,9 +143,29 @@ class Config:
         return where if "://" in where else str(self.resolve(where))
 
 
-def load_config(path: str | Path = DEFAULT_CONFIG, overrides: dict[str, Any] | None = None) -> Config:
-    """Read, check and resolve a config file; ``overrides`` replace settings (same checks)."""
-    path = Path(path)
+def find_config(cwd: Path | None = None) -> Path:
+    """The config used when none is given, the same from any working folder (CLI, papermill, nbconvert, JupyterLab):
+    ``$EVTOOLS_CONFIG``; else evtools.toml in the working folder or the nearest folder above it; else, when evtools
+    runs from a clone of its repository, the committed sample (data/sample/evtools.toml)."""
+    if os.environ.get(CONFIG_ENV):
+        return Path(os.environ[CONFIG_ENV]).expanduser()
+    here = Path(cwd or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / DEFAULT_CONFIG).is_file():
+            return folder / DEFAULT_CONFIG
+    if _CLONE_SAMPLE.is_file():
+        return _CLONE_SAMPLE
+    raise ConfigError(
+        f"{here / DEFAULT_CONFIG}: no config file here or above; pass --config (notebooks: -p config=PATH), "
+        f"set {CONFIG_ENV}, or write one with evtools init"
+    )
+
+
+def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Config:
+    """Read, check and resolve a config file (None or "": ``find_config()``); ``overrides`` replace settings."""
+    path = Path(path) if path else find_config()
+    if path.is_dir():
+        path = path / DEFAULT_CONFIG
     if not path.is_file():
         raise ConfigError(f"{path}: config file not found; expected an evtools.toml (see --config)")
     try:
@@ -172,7 +196,7 @@ def parse_config(raw: dict[str, Any], path: Path, overrides: dict[str, Any] | No
                 raise ConfigError(
                     f"{path}: columns.{name}.{canonical}: expected a column name string, found {_kind(user)}"
                 )
-        sources[name] = _source(path, name, location, mapping)
+        sources[name] = locate_source(path, name, location, mapping)
     settings_raw = dict(_table(path, raw, "settings"))
     settings_raw.update(overrides or {})
     engine = _engine(path, _table(path, raw, "engine"))
@@ -211,7 +235,8 @@ def _check_engine_kind(path: Path, kind: str) -> None:
         raise ConfigError(f"{path}: engine.kind: expected one of {', '.join(ENGINES)}, found '{kind}'")
 
 
-def _source(path: Path, name: str, location: str, mapping: dict[str, str]) -> Source:
+def locate_source(path: Path, name: str, location: str, mapping: dict[str, str]) -> Source:
+    """The source ``name`` at ``location`` as written in the config file ``path`` (relative to its folder)."""
     table = None
     where = location
     if location.startswith("table:"):

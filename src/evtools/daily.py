@@ -11,8 +11,9 @@ import pandas as pd
 
 from evtools import expectations, reconcile, refresh
 from evtools.config import Config
+from evtools.errors import CheckFailed
 from evtools.quality import Scope
-from evtools.queries import load_sql, run
+from evtools.queries import first_row, run
 from evtools.sources import open_sources
 
 
@@ -58,9 +59,10 @@ def run_daily(
     suites: Path | None = None,
     docs: Path | None = None,
 ) -> Daily:
-    """The daily run for ``day`` (default: the latest date); Great Expectations Data Docs go to ``docs`` if given."""
+    """The daily run for ``day`` (default: the latest complete date, see ``report_date``); Great Expectations Data Docs
+    go to ``docs`` if given."""
     con = open_sources(config)
-    day = day or con.execute(load_sql("last_date")).fetchall()[0][0]
+    day = report_date(con, day)
     until = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
     ran = refresh.refresh(config, db)  # everything ingested so far, as the scheduled job would
     validation = expectations.validate(
@@ -75,6 +77,24 @@ def run_daily(
     return Daily(
         day, ran, validation, rec, ingestion, runs, verdict(day, ran, validation, rec, status), status
     )
+
+
+def report_date(con, day: dt.date | None = None) -> dt.date:
+    """The date a daily report covers: ``day`` when given, else the latest complete date (the greatest date with rows
+    whose UTC day had ended by the newest ingested_at; the newest date may still be filling). CheckFailed (exit 1)
+    when fact_events has no rows on it: a date without data is never reported as a clean match."""
+    if day is None:
+        day = first_row(con, "latest_complete_date")[0]
+        if day is None:
+            newest = first_row(con, "newest_ingested")[0]
+            raise CheckFailed(
+                f"fact_events has no complete date yet (newest ingested_at {newest}); pass --date to report on one"
+            )
+    if not first_row(con, "rows_on_date", {"day": day})[0]:
+        first, last = first_row(con, "date_range")
+        held = f"its dates run {first} .. {last}" if first else "it is empty"
+        raise CheckFailed(f"fact_events has no rows on {day} ({held}): nothing to report for that date")
+    return day
 
 
 def verdict(day, ran, validation, rec, status: str) -> str:

@@ -14,6 +14,7 @@ import logging
 import os
 import warnings
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 import duckdb
@@ -109,8 +110,10 @@ def validate(
     docs: Path | None = None,
     as_of: dt.datetime | None = None,
     db: Path | None = None,
+    progress: bool = False,
 ) -> Validation:
-    """Run the suites on each date (default: the latest date of fact_events); build Data Docs into ``docs``."""
+    """Run the suites on each date (default: the latest date of fact_events); build Data Docs into ``docs``;
+    ``progress`` shows a bar of the dates on stderr."""
     folder = Path(folder) if folder else _default_folder(config)
     con = open_sources(config, check=False)
     as_of = as_of or dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -132,7 +135,7 @@ def validate(
         if name != "fact_events":
             target = "agg.agg_company_daily_events" if name == "agg_company_daily_events" else name
             con.execute(f"CREATE OR REPLACE TEMP VIEW _gx_source AS SELECT * FROM {_qualified(target)}")
-        for day in dates:
+        for day in _bar(dates, name, progress):
             for batch, sql in BATCHES[name].items():
                 expectations = [e for e in suite["expectations"] if e["meta"]["batch"] == batch]
                 if not expectations:
@@ -157,13 +160,23 @@ def validate(
     return Validation(results, gx_ctx.build_docs(), summary)
 
 
+def default_suites() -> Path:
+    """The suites shipped with evtools (the repository's expectations/, carried into the package)."""
+    return Path(str(resources.files("evtools").joinpath("suites")))
+
+
 def _default_folder(config: Config) -> Path:
-    """The nearest expectations/ holding suites: beside the config, else in a folder above it, else the working one."""
-    for folder in (config.root, *config.root.parents, Path.cwd()):
-        candidate = folder / "expectations"
-        if (candidate / "fact_events.json").is_file():
-            return candidate
-    raise ConfigError(f"{config.root / 'expectations'}: suites folder not found (see --suites)")
+    """expectations/ beside the config when it holds suites (``evtools init`` writes it there), else evtools' own."""
+    beside = config.root / "expectations"
+    return beside if any(beside.glob("*.json")) else default_suites()
+
+
+def _bar(dates: list, suite: str, progress: bool):
+    if not progress or len(dates) < 2:
+        return dates
+    from tqdm.auto import tqdm
+
+    return tqdm(dates, desc=f"validate {suite}", unit="date", leave=False)
 
 
 def _qualified(name: str) -> str:
@@ -194,6 +207,9 @@ class _Gx:
             warnings.simplefilter("ignore")
             import great_expectations as gx
         self.gx = gx
+        # quiet GX: some of its modules set their own logger to INFO ("Created temporary directory ...")
+        for name in [n for n in logging.root.manager.loggerDict if n.startswith("great_expectations")]:
+            logging.getLogger(name).setLevel(logging.ERROR)
         logging.getLogger("great_expectations").setLevel(logging.ERROR)
         self.ctx = gx.get_context(mode="ephemeral")
         from great_expectations.data_context.types.base import ProgressBarsConfig

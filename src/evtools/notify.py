@@ -10,8 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-import urllib.error
-import urllib.request
+import urllib.parse
 from pathlib import Path
 
 from evtools.errors import EvtoolsError
@@ -215,19 +214,56 @@ def check_blocks(blocks: list[dict]) -> None:
             raise ValueError(f"block {i}: a context holds 1 to 10 elements")
 
 
+def check_url(url: str) -> None:
+    """Raise EvtoolsError unless ``url`` is a webhook evtools can post to (https, or http to this machine); the
+    message never repeats the URL: it holds the webhook's secret token."""
+    parts = urllib.parse.urlsplit(url) if url and not any(ch.isspace() for ch in url) else None
+    local = parts is not None and parts.hostname in ("localhost", "127.0.0.1", "::1")
+    if (
+        parts is None
+        or not parts.hostname
+        or not (parts.scheme == "https" or (parts.scheme == "http" and local))
+    ):
+        raise EvtoolsError(
+            f"{ENV} is not a webhook URL evtools can post to: expected https://hooks.slack.com/services/..., "
+            f"found a value of {len(url)} characters (not shown: it holds a secret)"
+        )
+
+
 def post(payload: dict, url: str | None = None, timeout: float = 10.0) -> int:
-    """POST the payload to the webhook (``SLACK_WEBHOOK_URL`` unless given); return the HTTP status."""
+    """POST the payload to the webhook (``SLACK_WEBHOOK_URL`` unless given) with slack_sdk's WebhookClient, retrying
+    rate limits (429, after Retry-After), server errors (5xx) and dropped connections; return the HTTP status."""
+    from slack_sdk.http_retry.builtin_handlers import (
+        ConnectionErrorRetryHandler,
+        RateLimitErrorRetryHandler,
+        ServerErrorRetryHandler,
+    )
+    from slack_sdk.webhook import WebhookClient
+
     url = url or os.environ.get(ENV)
     if not url:
         raise EvtoolsError(f"{ENV} is not set; use --dry-run to only print the message")
-    request = urllib.request.Request(
-        url, data=json.dumps(payload).encode(), method="POST", headers={"Content-Type": "application/json"}
+    check_url(url)
+    client = WebhookClient(
+        url,
+        timeout=max(1, round(timeout)),
+        logger=_SILENT,  # slack_sdk logs the URL at debug level and in its error lines
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=1),
+            RateLimitErrorRetryHandler(max_retry_count=2),
+            ServerErrorRetryHandler(max_retry_count=2),
+        ],
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (a configured webhook)
-            return response.status
-    except urllib.error.HTTPError as e:
-        raise EvtoolsError(f"the Slack webhook ({ENV}) answered HTTP {e.code}") from None
-    except (urllib.error.URLError, TimeoutError) as e:
-        reason = getattr(e, "reason", e)
-        raise EvtoolsError(f"could not reach the Slack webhook ({ENV}): {type(reason).__name__}") from None
+        response = client.send_dict(payload)
+    except Exception as e:  # urllib's errors may quote the URL: name the kind only
+        raise EvtoolsError(f"could not reach the Slack webhook ({ENV}): {type(e).__name__}") from None
+    if response.status_code != 200:
+        body = (response.body or "").strip().replace(url, "***")[:120]
+        raise EvtoolsError(f"the Slack webhook ({ENV}) answered HTTP {response.status_code}: {body}")
+    return response.status_code
+
+
+_SILENT = logging.getLogger("evtools.notify.slack_sdk")
+_SILENT.setLevel(logging.CRITICAL + 1)
+_SILENT.propagate = False

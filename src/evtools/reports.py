@@ -18,6 +18,7 @@ import logging
 import shutil
 import time
 from dataclasses import asdict, dataclass, field
+from html import escape
 from importlib import resources
 from pathlib import Path
 
@@ -53,12 +54,21 @@ class NotebookRun:
     name: str
     status: str = "ok"  # ok | failed
     seconds: float = 0.0
-    error: str | None = None
+    error: str | None = None  # what stopped it, in words
+    step: str | None = None  # the notebook's section where it stopped
     records: dict = field(default_factory=dict)
 
     @property
     def html(self) -> str:
         return f"{self.name}.html"
+
+    @property
+    def explanation(self) -> str | None:
+        """One or two sentences for a stakeholder: which step failed and why (the traceback stays in the .ipynb)."""
+        if self.status == "ok":
+            return None
+        where = f"the step “{self.step}” of {self.name}" if self.step else self.name
+        return f"This run stopped at {where}: {self.error}. The executed notebook {self.name}.ipynb keeps the details."
 
 
 def record(name: str, summary: dict) -> None:
@@ -75,51 +85,110 @@ def notebook_parameters(path: Path) -> dict:
     return {k: dict(v) for k, v in papermill.inspect_notebook(str(path)).items()}
 
 
-def check_parameters(path: Path, params: dict) -> None:
-    """Reject a parameter the notebook does not declare (papermill would only warn)."""
-    declared = notebook_parameters(path)
-    unknown = sorted(set(params) - set(declared))
+def check_parameters(kind: str, declared: dict[Path, dict], params: dict) -> None:
+    """Reject a parameter that no notebook of the report declares (papermill would only warn)."""
+    known = set().union(*declared.values()) if declared else set()
+    unknown = sorted(set(params) - known)
     if unknown:
         raise EvtoolsError(
-            f"{path}: unknown parameter {', '.join(unknown)}; expected one of: {', '.join(sorted(declared))}"
+            f"report {kind}: unknown parameter {', '.join(unknown)}; expected one of: {', '.join(sorted(known))}"
         )
 
 
-def run_notebook(path: Path, out: Path, params: dict, timeout: int) -> NotebookRun:
-    """Execute one notebook into ``out``/<name>.ipynb and render ``out``/<name>.html; never raises on cell errors."""
+def default_notebooks() -> Path:
+    """The notebooks shipped with evtools (the repository's notebooks/, carried into the package)."""
+    return Path(str(resources.files("evtools").joinpath("notebooks")))
+
+
+def run_notebook(
+    path: Path, out: Path, params: dict, timeout: int, progress: str | None = None, cwd: Path | None = None
+) -> NotebookRun:
+    """Execute one notebook into ``out``/<name>.ipynb and render ``out``/<name>.html; never raises on cell errors.
+
+    ``progress``: the label of a cell progress bar on stderr (None: no bar). A failed run's ``error`` says in words
+    what went wrong and ``step`` names the section of the notebook where it stopped."""
     import papermill
 
     name = path.stem
     run = NotebookRun(name)
-    check_parameters(path, params)
     target = out / f"{name}.ipynb"
     start = time.perf_counter()
+    quiet = not log.isEnabledFor(logging.DEBUG)
+    if quiet:  # the failure is reported once, in words, by the runner
+        logging.getLogger("papermill").setLevel(logging.CRITICAL)
     try:
         papermill.execute_notebook(
             str(path),
             str(target),
             parameters=params,
             kernel_name="python3",
-            cwd=str(path.parent),
+            cwd=str(cwd or out),
             execution_timeout=timeout,
-            progress_bar=False,
+            progress_bar={"desc": progress, "leave": True} if progress else False,
             log_output=False,
-            start_timeout=120,
+            start_timeout=timeout,
+            # the kernel's own log (its transport warning, "KeyboardInterrupt caught") is noise in a report run
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"] if quiet else [],
         )
     except Exception as e:  # papermill: cell error, timeout, dead kernel; all end the run as failed
         run.status = "failed"
-        run.error = _error_line(e)
-        log.warning("%s failed: %s", name, run.error)
+        run.error = failure_reason(e, timeout)
+        log.info("%s failed: %s", name, run.error)
     run.seconds = round(time.perf_counter() - start, 2)
     if target.exists():
         notebook = nbformat.read(target, as_version=4)
+        if run.status != "ok":
+            run.step = failed_step(notebook, name)
         run.records = read_records(notebook)
-        render_html(notebook, out / run.html, title=name, status=run.status)
+        render_html(notebook, out / run.html, title=name, status=run.status, failure=run.explanation)
     else:
+        run.step = "start"
         (out / run.html).write_text(
-            f"<html><body><h1>{name}</h1><p>failed before it ran: {run.error}</p></body></html>"
+            f"<html><body><h1>{escape(name)}</h1><p>{escape(run.explanation or '')}</p></body></html>",
+            encoding="utf-8",
         )
     return run
+
+
+def failure_reason(e: BaseException, timeout: int) -> str:
+    """What stopped a notebook, in words: an evtools error's own message, a timeout, a dead kernel."""
+    kind = type(e).__name__
+    if kind == "PapermillExecutionError":
+        ename, evalue = getattr(e, "ename", ""), str(getattr(e, "evalue", "")).strip()
+        detail = evalue.splitlines()[0] if evalue else ename
+        if ename in _EVTOOLS_ERRORS or ename == "ReportFailed":
+            return detail[:300]
+        return f"an unexpected error in the notebook ({ename}: {detail})"[:300]
+    if "Timeout" in kind:
+        return f"a cell ran longer than the timeout of {timeout} s (see --timeout)"
+    if "DeadKernel" in kind:
+        return "the notebook's kernel died (it ran out of memory or was killed)"
+    text = str(e).strip().splitlines()
+    if "Kernel didn't respond" in str(e) or "kernel" in kind.lower():
+        return f"the notebook's kernel did not start within {timeout} s"
+    return f"{kind}: {text[0] if text else ''}"[:300]
+
+
+_EVTOOLS_ERRORS = {"EvtoolsError", "ConfigError", "DataError", "CheckFailed", "ConcurrentRun"}
+
+
+def failed_step(notebook: nbformat.NotebookNode, name: str) -> str:
+    """The section where a notebook stopped: the heading of the last markdown cell above the failing cell."""
+    cells = notebook.cells
+    failing = next(
+        (
+            i
+            for i, c in enumerate(cells)
+            if c.cell_type == "code" and any(o.get("output_type") == "error" for o in c.get("outputs", []))
+        ),
+        len(cells) - 1,
+    )
+    for cell in reversed(cells[:failing]):
+        if cell.cell_type == "markdown" and "papermill-error-cell-tag" not in cell.metadata.get("tags", []):
+            heading = next((line for line in cell.source.splitlines() if line.startswith("#")), "")
+            if heading:
+                return heading.lstrip("#").strip()
+    return name
 
 
 def read_records(notebook: nbformat.NotebookNode) -> dict:
@@ -134,8 +203,11 @@ def read_records(notebook: nbformat.NotebookNode) -> dict:
     return found
 
 
-def render_html(notebook: nbformat.NotebookNode, path: Path, title: str, status: str = "ok") -> None:
-    """Self-contained HTML: no code cells, figures embedded, no external scripts."""
+def render_html(
+    notebook: nbformat.NotebookNode, path: Path, title: str, status: str = "ok", failure: str | None = None
+) -> None:
+    """Self-contained HTML: no code cells, figures embedded, no external scripts; a failed run shows ``failure`` in
+    words instead of its traceback."""
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter(
@@ -148,11 +220,23 @@ def render_html(notebook: nbformat.NotebookNode, path: Path, title: str, status:
     )
     exporter.log.setLevel(logging.ERROR)  # nbconvert warns about figures without alt text
     notebook = nbformat.from_dict(notebook)
+    # papermill's error banner cells and tracebacks are for the audit record (.ipynb), not for readers
+    notebook.cells = [
+        c for c in notebook.cells if "papermill-error-cell-tag" not in c.metadata.get("tags", [])
+    ]
     for cell in notebook.cells:  # the records are for the runner, not for readers
         if "outputs" in cell:
-            cell.outputs = [o for o in cell.outputs if MIME not in o.get("data", {})]
+            cell.outputs = [
+                o for o in cell.outputs if MIME not in o.get("data", {}) and o.get("output_type") != "error"
+            ]
     body, _ = exporter.from_notebook_node(
-        notebook, resources={"evtools_title": title, "evtools_status": status, "metadata": {"name": title}}
+        notebook,
+        resources={
+            "evtools_title": title,
+            "evtools_status": status,
+            "evtools_failure": failure,
+            "metadata": {"name": title},
+        },
     )
     path.write_text(body, encoding="utf-8")
 
@@ -161,35 +245,52 @@ def run_report(
     kind: str,
     config: Path,
     reports_dir: Path,
-    notebooks_dir: Path,
+    notebooks_dir: Path | None = None,
     date: dt.date | None = None,
     params: dict | None = None,
     timeout: int = 900,
     only: list[str] | None = None,
+    suites: Path | None = None,
+    progress: bool = False,
 ) -> dict:
-    """Run the ``kind`` report's notebooks in order; return the run record (also written as run.json)."""
+    """Run the ``kind`` report's notebooks in order; return the run record (also written as run.json).
+
+    The report's date: ``date`` (or the ``run_date`` parameter); by default, for the daily report the latest complete
+    date of the data (``daily.report_date``), for the investigation today (UTC). Every input is checked before the
+    first kernel starts: unknown notebooks or parameters are exit 2, a daily date without data exit 1."""
     if kind not in REPORTS:
         raise EvtoolsError(f"report '{kind}': expected one of {', '.join(REPORTS)}")
-    asked = date
-    date = date or dt.datetime.now(dt.UTC).date()
+    notebooks_dir = Path(notebooks_dir) if notebooks_dir else default_notebooks()
+    params = dict(params or {})
+    unknown = sorted(set(only or ()) - set(REPORTS[kind]))
+    if unknown:
+        raise EvtoolsError(
+            f"report {kind} --only {', '.join(unknown)}: no such notebook; expected one of "
+            f"{', '.join(REPORTS[kind])}"
+        )
     names = [n for n in REPORTS[kind] if only is None or n in only]
     paths = [notebooks_dir / f"{n}.ipynb" for n in names]
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
         raise EvtoolsError(f"{notebooks_dir}: notebook not found: {', '.join(missing)} (see --notebooks)")
+    declared = {path: notebook_parameters(path) for path in paths}
+    check_parameters(kind, declared, params)
+    date = _report_date(kind, Path(config), date, params.pop("run_date", None))
     out = reports_dir / date.isoformat() / kind
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
+    fixed = {
+        "config": str(Path(config).resolve()),
+        "run_date": date.isoformat(),
+        "report_dir": str(out.resolve()),
+        **({"suites": str(Path(suites).resolve())} if suites else {}),
+    }
     runs: list[NotebookRun] = []
-    base = {"config": str(Path(config).resolve()), **(params or {})}
-    for path in paths:
-        declared = notebook_parameters(path)
-        extra = {"run_date": asked.isoformat()} if asked and "run_date" in declared else {}
-        if "report_dir" in declared:
-            extra["report_dir"] = str(out.resolve())
-        mine = {k: v for k, v in {**base, **extra}.items() if k in declared or k in (params or {})}
-        run = run_notebook(path, out, mine, timeout)
+    for i, path in enumerate(paths, 1):
+        given = {k: v for k, v in {**fixed, **params}.items() if k in declared[path]}
+        label = f"notebook {i} of {len(paths)} ({path.stem})" if progress else None
+        run = run_notebook(path, out, given, timeout, label)
         runs.append(run)
         if run.status != "ok":
             break
@@ -197,12 +298,13 @@ def run_report(
     from evtools.findings import findings, headline, verdict
 
     records = {k: v for r in runs for k, v in r.records.items()}
+    failed = next((r for r in runs if r.status != "ok"), None)
     record_ = {
         "kind": kind,
         "date": date.isoformat(),
         "status": status,
-        "headline": headline(kind, records, runs),
-        "verdict": verdict(kind, records, runs),
+        "headline": f"failed: {failed.error}" if failed else headline(kind, records, runs),
+        "verdict": failed.explanation if failed else verdict(kind, records, runs),
         "notebooks": [asdict(r) | {"html": r.html} for r in runs],
         "records": records,
         "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"),
@@ -211,10 +313,36 @@ def run_report(
     _render_run_index(out, record_, findings(kind, records, runs))
     rebuild_index(reports_dir)
     if status != "ok":
-        failed = next((r for r in runs if r.status != "ok"), None)
-        where = f"{failed.name}: {failed.error}" if failed else "not every notebook ran"
-        raise ReportFailed(f"{kind} report failed in {where}; executed notebooks kept in {out}")
+        where = (
+            f"\u201c{failed.step}\u201d in {failed.name}: {failed.error}"
+            if failed
+            else "not every notebook ran"
+        )
+        raise ReportFailed(f"{kind} report {date} failed at {where}; executed notebooks kept in {out}")
     return record_
+
+
+def _report_date(kind: str, config: Path, date: dt.date | None, run_date) -> dt.date:
+    """The report's date from --date and -p run_date (they must agree), else its default."""
+    if run_date not in (None, ""):
+        try:
+            given = dt.date.fromisoformat(str(run_date))
+        except ValueError:
+            raise EvtoolsError(f"-p run_date={run_date}: expected a date YYYY-MM-DD") from None
+        if date and date != given:
+            raise EvtoolsError(f"--date {date} and -p run_date={given} disagree; give one of them")
+        date = given
+    if kind != "daily":
+        return date or dt.datetime.now(dt.UTC).date()
+    from evtools.config import load_config
+    from evtools.daily import report_date
+    from evtools.sources import open_sources
+
+    con = open_sources(load_config(config), names=("fact_events",), check=False)
+    try:
+        return report_date(con, date)
+    finally:
+        con.close()
 
 
 def _render_run_index(out: Path, record_: dict, found: list[dict]) -> None:
@@ -276,10 +404,3 @@ def _template(name: str):
 
     text = resources.files("evtools").joinpath("templates", name).read_text(encoding="utf-8")
     return jinja2.Environment(autoescape=True).from_string(text)
-
-
-def _error_line(e: Exception) -> str:
-    name = type(e).__name__
-    text = str(e).strip().splitlines()
-    detail = next((line for line in reversed(text) if line.strip() and not line.startswith("-")), "")
-    return f"{name}: {detail}"[:300]

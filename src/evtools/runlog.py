@@ -89,8 +89,10 @@ def source_figures(con, config) -> dict:
 
 
 def analyse(frame: pd.DataFrame, jump: float = 2.0) -> tuple[pd.DataFrame, dict]:
-    """Per command: fit seconds = a + b * rows_read; flag runs slower than ``jump`` x the fit (grew faster than their
-    data) and runs whose seconds per million rows jumped ``jump`` x above the command's median."""
+    """Per command, over its successful runs that did work: fit seconds = a + b * rows_read; flag runs slower than
+    ``jump`` x the fit (grew faster than their data) and runs whose seconds per million rows jumped ``jump`` x above
+    the command's median. No-op runs (a refresh with nothing new: mode noop, or no row read) are left out: their
+    seconds are fixed costs that say nothing of how the work grows with the data."""
     import numpy as np
 
     if frame.empty:
@@ -99,8 +101,9 @@ def analyse(frame: pd.DataFrame, jump: float = 2.0) -> tuple[pd.DataFrame, dict]
     frame["rows_read"] = pd.to_numeric(frame.get("rows_read"), errors="coerce")
     frame["expected_seconds"] = np.nan
     frame["flag"] = ""
+    noop = (frame["rows_read"] == 0) | (frame["mode"] == "noop" if "mode" in frame else False)
     fits = {}
-    for command, part in frame[frame["status"] == "ok"].groupby("command"):
+    for command, part in frame[(frame["status"] == "ok") & ~noop].groupby("command"):
         ok = part.dropna(subset=["rows_read"])
         if len(ok) >= 3 and ok["rows_read"].nunique() >= 2:
             b, a = np.polyfit(ok["rows_read"], ok["seconds"], 1)

@@ -161,6 +161,17 @@ def register(
     return files
 
 
+def describe(source: Source) -> dict[str, str]:
+    """The columns of a source as it lies (the user's names) and their DuckDB types; DataError when unreadable."""
+    con = connect()
+    try:
+        raw = f"_src_{source.name}"
+        _raw_relation(con, source, raw)
+        return {row[0]: row[1] for row in con.execute(f"DESCRIBE {quote_ident(raw)}").fetchall()}
+    finally:
+        con.close()
+
+
 def available_columns(con: duckdb.DuckDBPyConnection, name: str) -> set[str]:
     """Canonical columns the source ``name`` really has (absent optional ones are NULL in its view)."""
     if not is_duckdb(con):
