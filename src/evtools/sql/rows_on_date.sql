@@ -1,2 +1,3 @@
 -- The rows of fact_events on one date ($day).
+-- reads: fact_events
 SELECT count(*) FROM fact_events WHERE date = $day
