@@ -180,6 +180,45 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=_timestamp, help="the run's time for freshness (default: now)")
     p.add_argument("--db", type=Path, help="the aggregate's DuckDB file (default: settings.aggregate_db)")
 
+    p = sub.add_parser(
+        "runs",
+        help="a job's run history (csv/jsonl, dbt run_results.json, Airflow): slower because of its data or a change?",
+    )
+    _common(p)
+    p.add_argument(
+        "--log",
+        action="append",
+        help="the run log: a file, glob or folder (repeatable; default: [runs] log in the config, else evtools' own)",
+    )
+    p.add_argument(
+        "--format",
+        choices=["auto", "generic", "dbt", "airflow", "evtools"],
+        help="the log's format (default: [runs] format, else told from the content)",
+    )
+    p.add_argument(
+        "--column",
+        action="append",
+        default=[],
+        metavar="NAME=COLUMN",
+        help="map a canonical column (job, run_id, started_at, finished_at, seconds, rows, bytes, calls, status) to "
+        "the log's; job=A,B joins columns (repeatable)",
+    )
+    p.add_argument(
+        "--duration-unit",
+        choices=["s", "ms", "us", "min", "h"],
+        help="the unit of the log's duration column (default: from its name, else seconds)",
+    )
+    p.add_argument("--job", action="append", help="only the jobs matching this glob (repeatable)")
+    p.add_argument(
+        "--min-ratio",
+        type=float,
+        default=1.5,
+        help="the smallest change in cost per unit reported as a change point (default 1.5)",
+    )
+    p.add_argument(
+        "--batch-size", type=_positive, default=1000, help="the batch size of the N+1 arithmetic (default 1000)"
+    )
+
     p = sub.add_parser("sql", help="print one of evtools' queries in your warehouse's SQL dialect")
     p.add_argument("name", nargs="?", help="the query (omit to list them)")
     p.add_argument(
