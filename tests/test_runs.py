@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -286,3 +287,44 @@ def test_config_runs_table_is_checked(tmp_path):
         write_config(tmp_path, base + "[runs]\nlog = 'x.csv'\n[runs.columns]\njob = ['a', 'b']\n")
     )
     assert config.runs.log == "x.csv" and config.runs.columns["job"] == ["a", "b"]
+
+
+def test_runs_reads_what_evtools_commands_recorded(tmp_path, sample_dir, capsys):
+    text = (sample_dir / "evtools.toml").read_text()
+    for name in ("fact_events/", "api_daily", "dashboard"):
+        text = text.replace(f'"{name}', f'"{sample_dir}/{name}')
+    config = write_config(tmp_path, text)
+    for _ in range(2):
+        assert main(["sources", "--config", str(config)]) == 0
+    assert main(["sources", "--config", str(tmp_path / "missing.toml")]) == 2  # no config: nothing recorded
+    capsys.readouterr()
+    assert main(["runs", "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert f"Read 2 runs of 1 job from {tmp_path / '.evtools' / 'runs.jsonl'} (evtools log)" in out
+    assert "1 too few runs" in out
+
+
+@pytest.mark.slow
+def test_notebook_06_on_a_job_log(tmp_path, sample_dir):
+    """The investigation's run-history page on a generated log: the findings reach the page, the index and run.json."""
+    import re
+    import shutil
+
+    from evtools import reports
+
+    path, _ = _log(tmp_path)
+    folder = tmp_path / "sample"
+    shutil.copytree(sample_dir, folder, ignore=shutil.ignore_patterns(".evtools"))
+    notebooks = Path(__file__).resolve().parents[1] / "notebooks"
+    record = reports.run_report(
+        "investigation", folder / "evtools.toml", tmp_path / "r", notebooks, params={"run_log": str(path)},
+        only=["06_run_history"],
+    )  # fmt: skip
+    history = record["records"]["history"]
+    assert history["runs"] == 1000 and history["change_points"] == 1 and history["n_plus_one"] == 1
+    run_dir = tmp_path / "r" / record["date"] / "investigation"
+    page = (run_dir / "06_run_history.html").read_text()
+    assert "warehouse.rollup_daily got 2." in page and "at run #150 (2026-05-30)" in page
+    assert len(re.findall(r'src="data:image/png;base64', page)) == 1 and "import " not in page
+    index = (run_dir / "index.html").read_text()
+    assert "crm.sync_contacts makes one call per row (N+1)" in index

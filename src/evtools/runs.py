@@ -36,7 +36,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -73,11 +73,10 @@ class RunsResult:
     changes: pd.DataFrame
     source: dict
     thresholds: Thresholds = field(default_factory=Thresholds)
+    found: tuple = ()  # the findings (evtools.runs_text.findings), computed once
 
     def findings(self) -> list[dict]:
-        from evtools.runs_text import findings
-
-        return findings(self)
+        return list(self.found)
 
     def summary(self) -> dict:
         """The small, JSON-ready summary reports and notifications read."""
@@ -189,17 +188,25 @@ def analyse(
         "flag": np.full(n, "", dtype=object),
     }
     status = frame["status"].to_numpy(dtype=object).copy()
+    arrays = {c: frame[c].to_numpy() for c in ("job", "run_no", "run_id", "started_at")}
+    arrays |= {
+        c: pd.to_numeric(frame[c]).to_numpy(dtype=float) for c in ("seconds", "rows", "bytes", "calls")
+    }
     jobs, changes = [], []
     if n:
-        starts = np.flatnonzero(np.r_[True, frame["job"].to_numpy()[1:] != frame["job"].to_numpy()[:-1]])
+        starts = np.flatnonzero(np.r_[True, arrays["job"][1:] != arrays["job"][:-1]])
         for lo, hi in zip(starts, np.r_[starts[1:], n], strict=True):
-            row, found = _job(frame.iloc[lo:hi], status[lo:hi], {k: v[lo:hi] for k, v in cols.items()}, t)
+            part = {k: v[lo:hi] for k, v in arrays.items()}
+            row, found = _job(part, status[lo:hi], {k: v[lo:hi] for k, v in cols.items()}, t)
             jobs.append(row)
             changes += found
     runs = frame.assign(status=status, **cols)
     jobs_frame = pd.DataFrame(jobs, columns=_JOB_COLUMNS)
     changes_frame = pd.DataFrame(changes, columns=_CHANGE_COLUMNS)
-    return RunsResult(runs, jobs_frame, changes_frame, source or {}, t)
+    result = RunsResult(runs, jobs_frame, changes_frame, source or {}, t)
+    from evtools.runs_text import findings
+
+    return replace(result, found=tuple(findings(result)))
 
 
 _JOB_COLUMNS = [
@@ -216,14 +223,15 @@ _CHANGE_COLUMNS = [
 ]  # fmt: skip
 
 
-def _job(part: pd.DataFrame, status: np.ndarray, out: dict, t: Thresholds) -> tuple[dict, list[dict]]:
-    """Analyse one job's runs; fill its slice of the per-run columns ``out`` and ``status`` in place."""
-    job = part["job"].iloc[0]
-    seconds = part["seconds"].to_numpy(dtype=float)
-    unit = next((u for u in ("rows", "bytes") if (part[u].fillna(0) > 0).any()), None) or next(
-        (u for u in ("rows", "bytes") if part[u].notna().any()), None
+def _job(part: dict, status: np.ndarray, out: dict, t: Thresholds) -> tuple[dict, list[dict]]:
+    """Analyse one job's runs (``part``: its slice of each column, as arrays); fill its slice of the per-run
+    columns ``out`` and ``status`` in place."""
+    job = part["job"][0]
+    seconds = part["seconds"]
+    unit = next((u for u in ("rows", "bytes") if (part[u] > 0).any()), None) or next(
+        (u for u in ("rows", "bytes") if np.isfinite(part[u]).any()), None
     )  # a job whose runs all read 0 has volume: every run is a no-op
-    volume = part[unit].to_numpy(dtype=float) if unit else np.full(len(part), np.nan)
+    volume = part[unit] if unit else np.full(len(seconds), np.nan)
     ok = (status == "ok") & np.isfinite(seconds) & (seconds >= 0)
     fitted = ok & (volume > 0) if unit else ok
     out["volume"][:] = volume
@@ -232,7 +240,7 @@ def _job(part: pd.DataFrame, status: np.ndarray, out: dict, t: Thresholds) -> tu
     timeout_seconds = _timeouts(seconds, status, ok)
     row = {
         "job": job,
-        "runs": len(part),
+        "runs": len(seconds),
         "fitted": int(fitted.sum()),
         "noop": int(out["noop"].sum()),
         "failed": int((status == "failed").sum()),
@@ -240,8 +248,8 @@ def _job(part: pd.DataFrame, status: np.ndarray, out: dict, t: Thresholds) -> tu
         "skipped": int((status == "skipped").sum()),
         "unfinished": int((status == "unfinished").sum()),
         "volume_unit": unit,
-        "first_started": part["started_at"].iloc[0],
-        "last_started": part["started_at"].iloc[-1],
+        "first_started": part["started_at"][0],
+        "last_started": part["started_at"][-1],
         "timeout_seconds": timeout_seconds,
         "change_points": 0,
         "slow_runs": 0,
@@ -283,17 +291,8 @@ def _job(part: pd.DataFrame, status: np.ndarray, out: dict, t: Thresholds) -> tu
         bounds = [0, *ks, len(idx)]
         for i, (k, split) in enumerate(zip(ks, splits, strict=True)):
             c = _change(x, y, v, unit, x_var, bounds[i], k, bounds[i + 2], t.min_segment)
-            run = part.iloc[idx[k]]
-            found.append(
-                {
-                    "job": job,
-                    "run_no": int(run["run_no"]),
-                    "run_id": run["run_id"],
-                    "started_at": run["started_at"],
-                }
-                | c
-                | {"lr": split.lr, "p_adjusted": split.p_adjusted}
-            )
+            run = {name: part[name][idx[k]] for name in ("run_no", "run_id", "started_at")}
+            found.append({"job": job, **run} | c | {"lr": split.lr, "p_adjusted": split.p_adjusted})
             out["flag"][idx[k]] = "change point"
     else:
         bounds = [0, len(idx)]
@@ -367,13 +366,11 @@ def _timeouts(seconds: np.ndarray, status: np.ndarray, ok: np.ndarray) -> float 
     return float(np.nanmin(seconds[marked]))
 
 
-def _n_plus_one(part: pd.DataFrame, idx: np.ndarray, unit, row: dict, found: list, t: Thresholds) -> dict:
+def _n_plus_one(part: dict, idx: np.ndarray, unit, row: dict, found: list, t: Thresholds) -> dict:
     """The N+1 test (module docstring) and the batch arithmetic at the latest fitted run."""
     if unit != "rows":
         return {}
-    rows = part["rows"].to_numpy(dtype=float)[idx]
-    calls = part["calls"].to_numpy(dtype=float)[idx]
-    seconds = part["seconds"].to_numpy(dtype=float)[idx]
+    rows, calls, seconds = part["rows"][idx], part["calls"][idx], part["seconds"][idx]
     has_calls = np.isfinite(calls) & (calls > 0)
     latest = len(idx) - 1
     result: dict = {}
@@ -398,7 +395,7 @@ def _n_plus_one(part: pd.DataFrame, idx: np.ndarray, unit, row: dict, found: lis
     batched = math.ceil(rows[latest] / t.batch_size)
     return result | {
         "n_plus_one": True,
-        "latest_run_no": int(part["run_no"].iloc[idx[latest]]),
+        "latest_run_no": int(part["run_no"][idx[latest]]),
         "latest_rows": float(rows[latest]),
         "latest_calls": float(c),
         "latest_seconds": float(seconds[latest]),

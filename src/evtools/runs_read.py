@@ -136,17 +136,20 @@ def read_log(con: duckdb.DuckDBPyConnection, spec: LogSpec) -> LogInfo:
     where = files[0] if len(files) == 1 else f"{files[0]} (and {len(files) - 1} more files)"
     kind = _kind(files, where)
     fmt, shape = _detect(con, files, kind, where, spec.format)
+    params = {"files": files, "size": _largest(files)}
     if fmt == "dbt":
         try:
-            con.read_json(
-                files, columns={"metadata": "JSON", "results": "JSON"}, maximum_object_size=_largest(files)
-            ).create_view("_runs_file", replace=True)
-            execute(con, "runs_dbt")
+            execute(con, "runs_dbt", params)
         except duckdb.Error as e:
             raise DataError(f"{where}: cannot read as dbt run_results.json: {_first_line(e)}") from e
         mapping = {"job": "unique_id", "run_id": "metadata.invocation_id", "seconds": "execution_time"}
     else:
-        _records(con, files, kind, shape, where)
+        if kind == "json":
+            _records(
+                con, "runs_airflow_api" if shape == "task_instances" else "runs_records_json", params, where
+            )
+        if fmt == "auto":
+            fmt = _records_format(con)
         mapping = _map_records(con, where, fmt, spec)
     execute(con, "runs_normalise")
     rows, n = first_row(con, "runs_count")
@@ -211,36 +214,45 @@ def _kind(files: list[str], where: str) -> str:
 
 
 def _detect(con, files: list[str], kind: str, where: str, wanted: str) -> tuple[str, str]:
-    """(format, shape): shape is 'records' (one run per row or line), 'dbt' or 'task_instances'."""
-    keys: list[str] = []
-    if kind == "json":
-        try:
-            row = con.execute(
-                "SELECT json_keys(json) FROM read_json_objects($f, format = 'auto', maximum_object_size = $m) "
-                "WHERE json_type(json) = 'OBJECT' LIMIT 1",
-                {"f": files, "m": _largest(files)},
-            ).fetchall()
-        except duckdb.Error as e:
-            raise DataError(f"{where}: cannot read as JSON: {_first_line(e)}") from e
-        keys = row[0][0] if row else []
-        if {"metadata", "results"} <= set(keys):
-            return _agree(where, wanted, "dbt", "dbt run_results.json"), "dbt"
-        if "task_instances" in keys:
-            return _agree(where, wanted, "airflow", "Airflow task instances"), "task_instances"
-        if not keys:
+    """(format, shape): shape is 'records' (one run per row or line), 'dbt' or 'task_instances'. A csv log is read
+    into _runs_records here, and its format ('auto' until its columns are known) told from them."""
+    if kind == "csv":
+        if wanted == "dbt":
             raise DataError(
-                f"{where}: expected JSON objects (one per run, or a dbt or Airflow document), found none"
+                f"{where}: not a dbt run_results.json (expected top-level keys metadata and results)"
             )
+        _records(con, "runs_records_csv", {"files": files}, where)
+        return wanted, "records"
+    try:
+        row = con.execute(
+            "SELECT json_keys(json) FROM read_json_objects($f, format = 'auto', maximum_object_size = $m) "
+            "WHERE json_type(json) = 'OBJECT' LIMIT 1",
+            {"f": files, "m": _largest(files)},
+        ).fetchall()
+    except duckdb.Error as e:
+        raise DataError(f"{where}: cannot read as JSON: {_first_line(e)}") from e
+    keys = row[0][0] if row else []
+    if {"metadata", "results"} <= set(keys):
+        return _agree(where, wanted, "dbt", "dbt run_results.json"), "dbt"
+    if "task_instances" in keys:
+        return _agree(where, wanted, "airflow", "Airflow task instances"), "task_instances"
+    if not keys:
+        raise DataError(
+            f"{where}: expected JSON objects (one per run, or a dbt or Airflow document), found none"
+        )
     if wanted == "dbt":
         raise DataError(f"{where}: not a dbt run_results.json (expected top-level keys metadata and results)")
-    if wanted != "auto":
-        return wanted, "records"
-    names = {k.lower() for k in keys} or {c.lower() for c in _csv_columns(con, files, where)}
+    return wanted, "records"
+
+
+def _records_format(con) -> str:
+    """generic, airflow or evtools, from the columns of _runs_records."""
+    names = {r[0].lower() for r in con.execute("DESCRIBE _runs_records").fetchall()}
     if {"dag_id", "task_id"} <= names:
-        return "airflow", "records"
+        return "airflow"
     if {"command", "seconds", "started_at", "status"} <= names:
-        return "evtools", "records"
-    return "generic", "records"
+        return "evtools"
+    return "generic"
 
 
 def _largest(files: list[str]) -> int:
@@ -254,26 +266,12 @@ def _agree(where: str, wanted: str, found: str, what: str) -> str:
     return found
 
 
-def _csv_columns(con, files: list[str], where: str) -> list[str]:
+def _records(con, name: str, params: dict, where: str) -> None:
+    """Run sql/<name>.sql, which reads the log into the table _runs_records (one row per run)."""
     try:
-        return con.read_csv(files[:1]).columns
+        execute(con, name, params)
     except duckdb.Error as e:
-        raise DataError(f"{where}: cannot read as csv: {_first_line(e)}") from e
-
-
-def _records(con, files: list[str], kind: str, shape: str, where: str) -> None:
-    """The view ``_runs_records``: one row per run, the log's own columns."""
-    try:
-        if kind == "csv":
-            rel = con.read_csv(files, sample_size=-1, union_by_name=len(files) > 1)
-        else:
-            rel = con.read_json(files, format="auto", sample_size=-1, union_by_name=len(files) > 1)
-        if shape == "task_instances":
-            rel.create_view("_runs_file", replace=True)
-            execute(con, "runs_airflow_api")
-        else:
-            rel.create_view("_runs_records", replace=True)
-    except duckdb.Error as e:
+        kind = "csv" if name.endswith("csv") else "JSON"
         raise DataError(f"{where}: cannot read as {kind}: {_first_line(e)}") from e
 
 

@@ -14,17 +14,16 @@ from evtools.narrative import size
 
 def findings(result) -> list[dict]:
     out: list[dict] = []
-    changes = result.changes.groupby("job") if len(result.changes) else {}
     t = result.thresholds
+    changes = _by_job(result.changes.to_dict("records"))
+    slow = result.runs[result.runs["flag"] == "slow run"] if len(result.runs) else result.runs
+    slow_by_job = _by_job(
+        slow[["job", "run_no", "started_at", "seconds", "segment_expected_seconds"]].to_dict("records")
+    )
     for job in result.jobs.to_dict("records"):
         name = job["job"]
-        found = (
-            changes.get_group(name).to_dict("records")
-            if len(result.changes) and name in changes.groups
-            else []
-        )
         if job["verdict"] == "code-driven":
-            out.append(_jump(job, max(found, key=lambda c: c["ratio"]), t))
+            out.append(_jump(job, max(changes[name], key=lambda c: c["ratio"]), t))
         if job["n_plus_one"]:
             out.append(_n_plus_one(job, t))
         elif job["verdict"] == "volume-driven":
@@ -34,8 +33,15 @@ def findings(result) -> list[dict]:
         elif job["timeouts"] and job["verdict"] != "code-driven":
             out.append(_timed_out(job))
         if job["slow_runs"]:
-            out.append(_slow(job, result.runs))
+            out.append(_slow(job, slow_by_job[name]))
     return sorted(out, key=lambda f: -f["impact"])
+
+
+def _by_job(records: list[dict]) -> dict[str, list[dict]]:
+    grouped: dict[str, list[dict]] = {}
+    for r in records:
+        grouped.setdefault(r["job"], []).append(r)
+    return grouped
 
 
 def header(result) -> list[str]:
@@ -45,7 +51,7 @@ def header(result) -> list[str]:
     s = result.summary()
     src = s["source"]
     return [
-        f"Read {s['runs']:,} runs of {s['jobs']:,} jobs from {src.get('where', '?')} ({src.get('format')} log), "
+        f"Read {_n(s['runs'], 'run')} of {_n(s['jobs'], 'job')} from {src.get('where', '?')} ({src.get('format')} log), "
         f"started {s['first_started'][:10]} to {s['last_started'][:10]}"
         + (f"; {src['untimed']:,} rows that never started were left out." if src.get("untimed") else "."),
         "Verdicts: "
@@ -61,7 +67,7 @@ def markdown(result, top: int = 10) -> str:
     if not len(result.runs):
         return header(result)[0]
     lines = [f"- {line}" for line in header(result)]
-    found = findings(result)
+    found = result.findings()
     lines += [f"- **{f['title']}.** {f['text']} *Fix:* {f['fix']}" for f in found[:top]]
     if len(found) > top:
         lines.append(f"- ... and {len(found) - top} more findings (jobs.csv, changes.csv).")
@@ -104,13 +110,15 @@ def jobs_table(result) -> pd.DataFrame:
 
 def jobs_to_show(result, top: int = 4) -> list[str]:
     """The jobs a figure shows: those with findings first, then the rest in the jobs table's order."""
-    named = [f["job"] for f in findings(result)] + list(jobs_table(result)["job"]) if len(result.jobs) else []
+    named = (
+        [f["job"] for f in result.findings()] + list(jobs_table(result)["job"]) if len(result.jobs) else []
+    )
     return list(dict.fromkeys(named))[:top]
 
 
 def lines(result) -> list[str]:
     """Plain text for the terminal: one paragraph per finding."""
-    return [f"{f['title']}.\n  {f['text']}\n  fix: {f['fix']}" for f in findings(result)]
+    return [f"{f['title']}.\n  {f['text']}\n  fix: {f['fix']}" for f in result.findings()]
 
 
 def report_findings(records: dict, link: str | None = None) -> list[dict]:
@@ -312,12 +320,11 @@ def _timeouts(job: dict) -> str:
     return f" {job['timeouts']:,} runs stopped at the {seconds(job['timeout_seconds'])} limit (timeouts)."
 
 
-def _slow(job: dict, runs: pd.DataFrame) -> dict:
-    slow = runs[(runs["job"] == job["job"]) & (runs["flag"] == "slow run")]
+def _slow(job: dict, slow: list[dict]) -> dict:
     said = "; ".join(
-        f"run #{r.run_no} ({_day(r.started_at)}) took {seconds(r.seconds)}, "
-        f"{r.seconds / r.segment_expected_seconds:.1f}x its expected {seconds(r.segment_expected_seconds)}"
-        for r in slow.head(3).itertuples()
+        f"run #{r['run_no']} ({_day(r['started_at'])}) took {seconds(r['seconds'])}, "
+        f"{r['seconds'] / r['segment_expected_seconds']:.1f}x its expected {seconds(r['segment_expected_seconds'])}"
+        for r in slow[:3]
     )
     more = f" and {len(slow) - 3} more" if len(slow) > 3 else ""
     return {

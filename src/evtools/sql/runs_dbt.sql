@@ -1,11 +1,10 @@
--- dbt's run_results.json (the view _runs_file: metadata and results as JSON, one row per file) -> runs_raw, one row
--- per result. started_at is the first timing entry's start (compile), finished_at the last one's end (execute);
--- seconds is dbt's execution_time as written. Skipped nodes have no timing: they take the invocation's start.
+-- dbt's run_results.json files -> runs_raw, one row per result of each file. started_at is the first timing entry's
+-- start (compile), finished_at the last one's end (execute); seconds is dbt's execution_time as written. Skipped nodes have no timing: they take the invocation's start.
 -- outcome: success, pass and warn ran to the end, and so did a test that failed ("fail": it found rows).
 CREATE OR REPLACE TEMP TABLE runs_raw AS
 WITH results AS (
     SELECT metadata, unnest(CAST(results AS JSON[])) AS r
-    FROM _runs_file
+    FROM read_json($files, columns = {metadata: 'JSON', results: 'JSON'}, maximum_object_size = $size)
 )
 SELECT
     r ->> 'unique_id' AS job,
