@@ -25,7 +25,6 @@ A log that cannot be read or mapped raises ``DataError`` naming the file, the co
 
 from __future__ import annotations
 
-import glob as globmod
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -36,6 +35,7 @@ import sqlglot
 from sqlglot import exp
 
 from evtools.errors import DataError
+from evtools.fsutil import files_at
 from evtools.queries import execute, first_row, quote_ident
 
 log = logging.getLogger(__name__)
@@ -181,14 +181,8 @@ def resolve(paths: Iterable[str]) -> list[str]:
     """The files the paths name: a file, a glob, or a folder (its .json, .jsonl and .csv files, recursively)."""
     found: list[str] = []
     for raw in paths:
-        path = Path(raw).expanduser()
-        if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and _suffix(p) in _JSON | _CSV)
-        elif any(ch in str(raw) for ch in "*?["):
-            files = sorted(Path(p) for p in globmod.glob(str(path), recursive=True) if Path(p).is_file())
-        elif path.is_file():
-            files = [path]
-        else:
+        files = files_at(Path(raw).expanduser(), lambda p: _suffix(p) in _JSON | _CSV)
+        if files is None:
             raise DataError(f"{raw}: run log not found")
         if not files:
             raise DataError(f"{raw}: no run log file matches (expected .csv, .json or .jsonl files)")

@@ -10,13 +10,13 @@
 --   other       any other word
 -- A log without a status column counts every run with a duration as ok.
 CREATE OR REPLACE TEMP TABLE runs AS
-WITH raw AS (
+WITH timed AS (
     SELECT
         CAST(job AS VARCHAR) AS job,
         CAST(run_id AS VARCHAR) AS run_id,
-        started_at,
-        finished_at,
-        seconds,
+        coalesce(started_at, finished_at - to_microseconds(CAST(round(seconds * 1e6) AS BIGINT))) AS started_at,
+        coalesce(finished_at, started_at + to_microseconds(CAST(round(seconds * 1e6) AS BIGINT))) AS finished_at,
+        coalesce(seconds, epoch(finished_at - started_at)) AS seconds,
         rows,
         bytes,
         calls,
@@ -25,27 +25,10 @@ WITH raw AS (
         lower(trim(CAST(status AS VARCHAR))) AS s
     FROM runs_raw
     WHERE started_at IS NOT NULL OR finished_at IS NOT NULL
-), timed AS (
-    SELECT
-        * EXCLUDE (started_at, finished_at, seconds),
-        coalesce(seconds, epoch(finished_at - started_at)) AS seconds,
-        coalesce(started_at, finished_at - to_microseconds(CAST(round(seconds * 1e6) AS BIGINT))) AS started_at,
-        coalesce(
-            finished_at,
-            started_at + to_microseconds(CAST(round(seconds * 1e6) AS BIGINT))
-        ) AS finished_at
-    FROM raw
 )
 SELECT
-    job,
     row_number() OVER (PARTITION BY job ORDER BY started_at, run_id) AS run_no,
-    run_id,
-    started_at,
-    finished_at,
-    seconds,
-    rows,
-    bytes,
-    calls,
+    * EXCLUDE (status_raw, outcome, s),
     coalesce(outcome, CASE
         WHEN s IS NULL THEN CASE WHEN seconds IS NULL THEN 'unfinished' ELSE 'ok' END
         WHEN s IN ('ok', 'success', 'succeeded', 'successful', 'pass', 'passed', 'complete', 'completed', 'done',
