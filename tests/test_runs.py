@@ -328,3 +328,13 @@ def test_notebook_06_on_a_job_log(tmp_path, sample_dir):
     assert len(re.findall(r'src="data:image/png;base64', page)) == 1 and "import " not in page
     index = (run_dir / "index.html").read_text()
     assert "crm.sync_contacts makes one call per row (N+1)" in index
+
+
+def test_a_small_step_is_reported_only_above_min_ratio(tmp_path):
+    """A 1.2x step in the cost per row (1.14x of a run's time at the volume there) is significant but below the
+    default 1.5x; with --min-ratio 1.1 it is found at its run."""
+    path, _ = _log(tmp_path, step_factor=1.2, step_run=120)
+    assert runs.investigate(None, str(path)).changes.empty
+    small = runs.investigate(None, str(path), thresholds=runs.Thresholds(min_ratio=1.1)).changes
+    assert list(small["run_id"]) == ["warehouse.rollup_daily#120"]
+    assert small["ratio"].iloc[0] == pytest.approx(1.14, abs=0.03)
