@@ -119,10 +119,12 @@ def generate(statement: exp.Expression, dialect: str, pretty: bool = False) -> s
 
 def names() -> list[str]:
     """The package's queries, by name (``sql/<name>.sql``), without the sample generator's (``sample_*``: they
-    write files with DuckDB's COPY and have no meaning in a warehouse)."""
+    write files with DuckDB's COPY) and the run-log readers' (``runs_*``: they read files with DuckDB's readers);
+    neither has a meaning in a warehouse."""
     folder = resources.files("evtools").joinpath("sql")
+    local = ("sample_", "runs_")
     return sorted(
-        p.name[:-4] for p in folder.iterdir() if p.name.endswith(".sql") and not p.name.startswith("sample_")
+        p.name[:-4] for p in folder.iterdir() if p.name.endswith(".sql") and not p.name.startswith(local)
     )
 
 

@@ -12,8 +12,10 @@ Per job, over its runs in start order (the log is read by ``evtools.runs_read``)
 - change points: binary segmentation of the per-unit cost (``evtools.changepoints``: likelihood ratio, Bonferroni
   over the candidate runs, p below ``alpha``), at least ``min_segment`` fitted runs a side, and a change of at least
   ``min_ratio``: ratio = the segment after's expected seconds / the segment before's, both at the reference volume
-  (the median volume of the ``min_segment`` runs either side). A change point is the first run at the new cost;
-  ratio > 1 means the cost per unit rose: the code, the plan or the platform changed, not the data.
+  (the median volume of the ``min_segment`` runs either side); defaults 5 runs, alpha 0.001, 1.5x (``Thresholds``).
+  A split is tested within the segment being searched; the figures reported compare the final segments either
+  side. A change point is the first run at the new cost; ratio > 1 means the cost per unit rose: the code, the plan
+  or the platform changed, not the data.
 - slow runs: fitted runs whose per-unit cost is at least ``slow_ratio`` times their segment's line.
 - growth: the median seconds of the last w fitted runs over that of the first w, w = max(min_segment, a tenth of
   them); volume growth likewise.
