@@ -2,6 +2,11 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -9,31 +14,44 @@
 # ---
 
 # %% [markdown]
-# # Run history: is the job getting slower faster than its data grows?
+# # Run history: slower because of its data, or because something changed?
 #
-# Every evtools command appends a record to the run log (command, parameters, duration, rows and bytes read, peak
-# RSS, status). Per command, duration is fitted against rows read; a run slower than twice the fit, or whose seconds
-# per row jumped, is flagged: the signature of a plan change, a lost partition filter or row-by-row writes.
+# The job's own run history (a csv or jsonl log, dbt's run_results.json, an Airflow task-instance export, or
+# evtools' own run log): per job, duration against volume, the runs where the cost per unit of volume jumped (the
+# code, the plan or the platform changed) against growth the volume explains, failures and timeouts on the same
+# axis, and the N+1 signature (one call per row) with what batching would save.
 
 # %% tags=["parameters"]
 config: str = ""  # evtools config file; empty: $EVTOOLS_CONFIG, else evtools.toml here or above, else the sample
-jump: float = 2.0  # how many times slower than expected a run must be to be flagged
+run_log: str = ""  # the run log: a file, glob or folder, relative to the config (empty: [runs] log, else the evtools log)
+log_format: str = ""  # auto, generic, dbt, airflow or evtools (empty: [runs] format of the config)
+min_ratio: float = 1.5  # the smallest change in cost per unit of volume reported as a change point
 
 # %%
 from IPython.display import Markdown, display
 
-from evtools import plots, reports, runlog
+from evtools import narrative, plots, reports, runs, runs_text
 from evtools.config import load_config
 
 cfg = load_config(config)
-history, fits = runlog.analyse(runlog.read(cfg.run_log), jump)
-display(Markdown(runlog.describe(history, fits)))
+result = runs.investigate(
+    cfg,
+    str(cfg.resolve(run_log)) if run_log else None,
+    log_format or None,
+    thresholds=runs.Thresholds(min_ratio=min_ratio),
+)
+display(Markdown(runs_text.markdown(result)))
 
 # %%
-if len(history):
-    fig = plots.run_history(history)
-    display(history.tail(30))
+if len(result.jobs):
+    fig = plots.run_history(result, runs_text.jobs_to_show(result))
+    display(runs_text.jobs_table(result).head(15).style.hide(axis="index"))
+
+# %% [markdown]
+# ## How the verdicts are reached
 
 # %%
-reports.record("history", {"runs": len(history), "flagged": int((history.get("flag", "") != "").sum()) if len(history) else 0,
-                           "fits": fits})
+display(Markdown(narrative.definitions(runs)))
+
+# %%
+reports.record("history", result.summary())

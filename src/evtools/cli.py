@@ -11,8 +11,8 @@ from pathlib import Path
 
 from evtools import output, runlog
 from evtools.cliargs import build_parser
-from evtools.config import load_config
-from evtools.errors import CheckFailed, EvtoolsError
+from evtools.config import DEFAULT_CONFIG, find_config, load_config
+from evtools.errors import CheckFailed, ConfigError, EvtoolsError
 from evtools.fsutil import atomic_dir
 
 log = logging.getLogger("evtools")
@@ -240,6 +240,51 @@ def _refreshed(r) -> None:
         )
 
 
+def cmd_runs(args: argparse.Namespace) -> int:
+    from evtools import runs, runs_text
+
+    path = Path(args.config) if args.config else _found_config()
+    path = path / DEFAULT_CONFIG if path.is_dir() else path
+    if args.log is None and not path.is_file():
+        raise EvtoolsError(
+            f"runs: give the run log with --log FILE, or a config (--config; {path} not found) whose "
+            "[runs] log or evtools run log to read"
+        )
+    config = load_config(path) if path.is_file() else None
+    if args.min_ratio <= 1:
+        raise EvtoolsError(f"runs --min-ratio: expected a number above 1, found {args.min_ratio}")
+    thresholds = runs.Thresholds(min_ratio=args.min_ratio, batch_size=args.batch_size)
+    result = runs.investigate(
+        config, args.log, args.format, _columns(args.column), args.duration_unit, args.job, thresholds
+    )
+    output.echo("\n".join(runs_text.header(result)))
+    if len(result.jobs):
+        output.table(runs_text.jobs_table(result), title="jobs")
+    for paragraph in runs_text.lines(result):
+        output.echo("\n" + paragraph)
+    if args.out:
+        output.written(result.write(args.out), args.out)
+    return 0
+
+
+def _found_config() -> Path:
+    """The config found without --config, or a path that does not exist when there is none."""
+    try:
+        return find_config()
+    except ConfigError:
+        return Path(DEFAULT_CONFIG).resolve()
+
+
+def _columns(items: list[str]) -> dict:
+    out: dict = {}
+    for item in items:
+        name, sep, column = item.partition("=")
+        if not sep or not name or not column:
+            raise EvtoolsError(f"--column '{item}': expected NAME=COLUMN")
+        out[name] = column.split(",") if name == "job" and "," in column else column
+    return out
+
+
 def cmd_sql(args: argparse.Namespace) -> int:
     from evtools import dialects
 
@@ -379,6 +424,7 @@ COMMANDS = {
     "layout": cmd_layout,
     "refresh": cmd_refresh,
     "validate": cmd_validate,
+    "runs": cmd_runs,
     "sql": cmd_sql,
     "notify": cmd_notify,
     "report": cmd_report,

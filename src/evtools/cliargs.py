@@ -140,6 +140,13 @@ COMMANDS = {
         "Run the Great Expectations suites on a date (or every date) and exit 1 when an expectation fails. Writes "
         "validation.json and data_docs/ into --out when given.",
     ),
+    "runs": (
+        "a job's run history: slower because of its data, or because something changed?",
+        "Read a job-run history (csv/jsonl with a column mapping, dbt run_results.json, an Airflow task-instance "
+        "export, or evtools' own run log) and tell, per job, whether its time follows its volume or jumped at a "
+        "run, with timeouts, failures and the N+1 signature. Writes runs.parquet, jobs.parquet and summary.json "
+        "into --out when given.",
+    ),
     "sql": (
         "list evtools' queries, or print one in your warehouse's SQL dialect",
         "List evtools' queries with their purpose, or print one transpiled to your warehouse's dialect. Writes "
@@ -290,6 +297,42 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--as-of", type=_timestamp, help="the run's time for freshness (default: now)")
     p.add_argument("--db", type=Path, help="the aggregate's DuckDB file (default: settings.aggregate_db)")
+
+    p = command("runs")
+    _common(p)
+    p.add_argument(
+        "--log",
+        action="append",
+        help="the run log: a file, glob or folder (repeatable; default: [runs] log in the config, else evtools' own)",
+    )
+    p.add_argument(
+        "--format",
+        choices=["auto", "generic", "dbt", "airflow", "evtools"],
+        help="the log's format (default: [runs] format, else told from the content)",
+    )
+    p.add_argument(
+        "--column",
+        action="append",
+        default=[],
+        metavar="NAME=COLUMN",
+        help="map a canonical column (job, run_id, started_at, finished_at, seconds, rows, bytes, calls, status) to "
+        "the log's; job=A,B joins columns (repeatable)",
+    )
+    p.add_argument(
+        "--duration-unit",
+        choices=["s", "ms", "us", "min", "h"],
+        help="the unit of the log's duration column (default: from its name, else seconds)",
+    )
+    p.add_argument("--job", action="append", help="only the jobs matching this glob (repeatable)")
+    p.add_argument(
+        "--min-ratio",
+        type=float,
+        default=1.5,
+        help="the smallest change in cost per unit reported as a change point (default 1.5)",
+    )
+    p.add_argument(
+        "--batch-size", type=_positive, default=1000, help="the batch size of the N+1 arithmetic (default 1000)"
+    )
 
     p = command("sql")
     p.add_argument("name", nargs="?", help="the query (omit to list them)")

@@ -83,6 +83,20 @@ class Engine:
 
 
 @dataclass(frozen=True)
+class RunHistory:
+    """``[runs]``: the job-run history ``evtools runs`` and notebook 06 read when not told otherwise: ``log`` (a file,
+    glob or folder; default: evtools' own run log), ``format`` (auto, generic, dbt, airflow, evtools),
+    ``duration_unit`` (s, ms, us, min, h; default: the unit the duration column's name ends with, else s) and
+    ``columns`` (``[runs.columns]``: canonical name = your column, as for the sources; job may be a list of columns,
+    joined with '.'). See ``evtools.runs_read``."""
+
+    log: str | None = None
+    format: str = "auto"
+    duration_unit: str | None = None
+    columns: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
 class Source:
     """One dataset: ``location`` as written in the config, resolved to ``path`` (and ``table`` for duckdb:)."""
 
@@ -109,6 +123,7 @@ class Config:
     sources: MappingProxyType
     settings: Settings
     engine: Engine = field(default_factory=Engine)
+    runs: RunHistory = field(default_factory=RunHistory)
 
     def source(self, name: str) -> Source:
         if name not in self.sources:
@@ -177,7 +192,7 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
 
 def parse_config(raw: dict[str, Any], path: Path, overrides: dict[str, Any] | None = None) -> Config:
     path = Path(path).resolve()
-    _reject_unknown(path, "", raw, {"sources", "columns", "settings", "engine"})
+    _reject_unknown(path, "", raw, {"sources", "columns", "settings", "engine", "runs"})
     sources_raw = _table(path, raw, "sources")
     columns_raw = _table(path, raw, "columns")
     _reject_unknown(path, "sources.", sources_raw, set(SCHEMA))
@@ -200,7 +215,8 @@ def parse_config(raw: dict[str, Any], path: Path, overrides: dict[str, Any] | No
     settings_raw = dict(_table(path, raw, "settings"))
     settings_raw.update(overrides or {})
     engine = _engine(path, _table(path, raw, "engine"))
-    config = Config(path, path.parent, MappingProxyType(sources), _settings(path, settings_raw), engine)
+    runs = _runs(path, _table(path, raw, "runs"))
+    config = Config(path, path.parent, MappingProxyType(sources), _settings(path, settings_raw), engine, runs)
     _check_catalog_sources(config)
     return config
 
@@ -228,6 +244,31 @@ def _engine(path: Path, raw: dict[str, Any]) -> Engine:
     values = {k: raw[k] for k in ("master", "aggregate_path") if k in raw}
     conf = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in conf.items()}
     return Engine(kind=kind, conf=MappingProxyType(conf), **values)
+
+
+def _runs(path: Path, raw: dict[str, Any]) -> RunHistory:
+    if not raw:
+        return RunHistory()
+    from evtools.runs_read import FORMATS, RUN_COLUMNS, UNITS
+
+    _reject_unknown(path, "runs.", raw, {f.name for f in fields(RunHistory)})
+    for key, allowed in (("log", None), ("format", FORMATS), ("duration_unit", tuple(UNITS))):
+        value = raw.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"{path}: runs.{key}: expected a string, found {_kind(value)}")
+        if allowed and value not in allowed:
+            raise ConfigError(f"{path}: runs.{key}: expected one of {', '.join(allowed)}, found '{value}'")
+    columns = _table(path, raw, "columns", prefix="runs.")
+    _reject_unknown(path, "runs.columns.", columns, set(RUN_COLUMNS))
+    for key, value in columns.items():
+        names = value if isinstance(value, list) and key == "job" else [value]
+        if not names or not all(isinstance(n, str) and n for n in names):
+            want = "a column name or a list of names" if key == "job" else "a column name string"
+            raise ConfigError(f"{path}: runs.columns.{key}: expected {want}, found {_kind(value)}")
+    values = {k: raw[k] for k in ("log", "format", "duration_unit") if k in raw}
+    return RunHistory(columns=MappingProxyType(dict(columns)), **values)
 
 
 def _check_engine_kind(path: Path, kind: str) -> None:

@@ -101,6 +101,9 @@ def findings(kind: str, records: dict, runs: list) -> list[dict]:
                 "link_text": "the refresh replay",
             }
         )
+    from evtools.runs_text import report_findings
+
+    out += report_findings(records, html.get("history"))
     return sorted(out, key=lambda f: -f["impact"])
 
 

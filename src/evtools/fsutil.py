@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import glob as globmod
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -54,3 +55,13 @@ def iso_date(value) -> str | None:
     if value is None or (isinstance(value, float) and value != value):
         return None
     return pd.Timestamp(value).date().isoformat()
+
+
+def files_at(path: Path, keep: Callable[[Path], bool]) -> list[Path] | None:
+    """The files a path names: a folder's files that ``keep`` accepts (recursively, sorted), a glob's matches, or
+    the file itself; None when there is nothing at the path."""
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*") if p.is_file() and keep(p))
+    if any(ch in str(path) for ch in "*?["):
+        return sorted(Path(p) for p in globmod.glob(str(path), recursive=True) if Path(p).is_file())
+    return [path] if path.is_file() else None

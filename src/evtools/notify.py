@@ -119,6 +119,11 @@ def compose(run: dict, link: str) -> dict:
             f"{w['api_events']:,} (cause: {w['cause']})"
             for w in rec.get("worst_keys", [])[:3]
         ]
+    from evtools.runs_text import slack as run_history
+
+    more_facts, more_changes = run_history(records)
+    facts += more_facts
+    changes += more_changes
     if run["status"] != "ok":
         caveats.append("This run did not complete: the figures above are partial.")
     if "quality" in records:

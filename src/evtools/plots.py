@@ -208,29 +208,87 @@ def replay(days: pd.DataFrame) -> plt.Figure:
     return fig
 
 
-def run_history(frame: pd.DataFrame) -> plt.Figure:
-    """Duration and data volume per run over time, flagged runs in red."""
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 6), sharex=True)
-    for command, part in frame.groupby("command"):
-        top.plot(part["started_at"], part["seconds"], marker="o", label=command)
-        if "rows_read" in part:
-            bottom.plot(part["started_at"], part["rows_read"], marker=".", label=command)
-    flagged = frame[frame.get("flag", "") != ""] if "flag" in frame else frame.iloc[0:0]
-    top.scatter(
-        flagged["started_at"],
-        flagged["seconds"],
-        s=120,
-        facecolors="none",
-        edgecolors="#d62728",
-        label="flagged",
-    )
-    top.set_ylabel("seconds")
-    top.legend(fontsize=8)
-    top.set_title("Run duration and data volume over time")
-    bottom.set_ylabel("rows read")
-    fig.autofmt_xdate()
+def run_history(result, jobs: list[str]) -> plt.Figure:
+    """One row per job of a ``RunsResult``: duration over time with failures, timeouts, change points and slow runs
+    on the same axis (volume behind it); duration against volume with each segment's line; the residuals."""
+    runs = result.runs
+    fig, axes = plt.subplots(len(jobs), 3, figsize=(14, 3.3 * len(jobs)), squeeze=False,
+                             gridspec_kw={"width_ratios": [2.2, 1.2, 1.2]})  # fmt: skip
+    for row, job in zip(axes, jobs, strict=True):
+        part = runs[runs["job"] == job]
+        verdict = result.jobs.set_index("job").loc[job]
+        _run_timeline(row[0], part, verdict)
+        _run_fit(row[1], part, verdict)
+        _run_residuals(row[2], part)
     fig.tight_layout()
     return fig
+
+
+def _counts(axis) -> None:
+    """Tick labels as counts: 12,500 or 3.2M, never an offset like 1e6."""
+    from matplotlib.ticker import FuncFormatter
+
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1e6:,.1f}M" if abs(v) >= 1e6 else f"{v:,.0f}"))
+
+
+def _run_timeline(ax, part: pd.DataFrame, verdict) -> None:
+    fitted = part[part["fitted"]]
+    ax.plot(fitted["started_at"], fitted["seconds"], ".", color="#1f77b4", label="run")
+    ax.plot(fitted["started_at"], fitted["segment_expected_seconds"], "-", color="#2ca02c", lw=1, label="its line")
+    for status, marker, color in (("failed", "x", "#d62728"), ("timeout", "^", "#d62728")):
+        bad = part[part["status"] == status]
+        if len(bad):
+            ax.plot(bad["started_at"], bad["seconds"], marker, color=color, ls="none", label=status)
+    noop = part[part["noop"]]
+    if len(noop):
+        ax.plot(noop["started_at"], noop["seconds"], "o", mfc="none", color="#7f7f7f", ls="none", label="no-op")
+    slow = part[part["flag"] == "slow run"]
+    if len(slow):
+        ax.plot(slow["started_at"], slow["seconds"], "o", ms=11, mfc="none", color="#ff7f0e", ls="none",
+                label="slow run")  # fmt: skip
+    for when in part.loc[part["flag"] == "change point", "started_at"]:
+        ax.axvline(when, color="#d62728", ls="--", lw=1)
+    seconds = part["seconds"].dropna()
+    if len(seconds) and seconds.max() > 100 * max(seconds[seconds > 0].min(), 1e-9):
+        ax.set_yscale("log")
+    ax.set_ylabel("seconds per run")
+    title = f"{part['job'].iloc[0]}: {verdict['verdict']}" + (", N+1" if verdict["n_plus_one"] else "")
+    ax.set_title(title, fontsize=10, loc="left")
+    ax.legend(fontsize=7, loc="upper left")
+    unit = verdict["volume_unit"]
+    if unit:
+        volume = ax.twinx()
+        volume.plot(part["started_at"], part["volume"], color="#7f7f7f", alpha=0.35, lw=1)
+        volume.set_ylabel(f"{unit} per run", color="#7f7f7f")
+        _counts(volume.yaxis)
+    ax.tick_params(axis="x", labelrotation=30, labelsize=8)
+
+
+def _run_fit(ax, part: pd.DataFrame, verdict) -> None:
+    fitted = part[part["fitted"]]
+    if not verdict["volume_unit"] or not len(fitted):
+        ax.text(0.5, 0.5, "no volume in the log", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return
+    for segment, seg in fitted.groupby("segment"):
+        order = seg.sort_values("volume")
+        ax.plot(order["volume"], order["seconds"], ".", alpha=0.6, label=f"segment {segment + 1}")
+        ax.plot(order["volume"], order["segment_expected_seconds"], "-", color="black", lw=0.8)
+    ax.set_xlabel(f"{verdict['volume_unit']} per run")
+    _counts(ax.xaxis)
+    ax.set_ylabel("seconds per run")
+    ax.set_title("duration against volume, with each segment's line", fontsize=9, loc="left")
+    if fitted["segment"].nunique() > 1:
+        ax.legend(fontsize=7)
+
+
+def _run_residuals(ax, part: pd.DataFrame) -> None:
+    fitted = part[part["fitted"]]
+    ax.axhline(0, color="#7f7f7f", lw=0.8)
+    ax.plot(fitted["run_no"], fitted["residual"], ".", color="#9467bd")
+    ax.set_xlabel("run number")
+    ax.set_ylabel("seconds - one line's expected")
+    ax.set_title("residuals of one line over all runs", fontsize=9, loc="left")
 
 
 def refresh_runs(runs: pd.DataFrame) -> plt.Figure:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import glob as globmod
 import logging
 import os
 import shutil
@@ -26,6 +25,7 @@ from sqlglot import exp
 
 from evtools.config import Config, Source
 from evtools.errors import DataError
+from evtools.fsutil import files_at
 from evtools.queries import fetch_row, is_duckdb, load_sql, quote_ident
 from evtools.schema import SCHEMA, Column
 
@@ -257,15 +257,9 @@ def _attach(con: duckdb.DuckDBPyConnection, source: Source, name: str) -> None:
 
 def _files(source: Source) -> tuple[list[str], str, bool]:
     """The files a location names, their format, and whether it is a hive-partitioned folder."""
-    path, hive = source.path, False
-    if path.is_dir():
-        found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in FORMATS)
-        hive = True
-    elif any(ch in str(path) for ch in "*?["):
-        found = sorted(Path(p) for p in globmod.glob(str(path), recursive=True) if Path(p).is_file())
-    elif path.is_file():
-        found = [path]
-    else:
+    path, hive = source.path, source.path.is_dir()
+    found = files_at(path, lambda p: p.suffix.lower() in FORMATS)
+    if found is None:
         raise DataError(f"{source.location}: file not found (looked for {path})")
     if not found:
         raise DataError(f"{source.location}: no data file matches (looked for {path})")
