@@ -37,6 +37,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
         max_lag_days=args.max_lag_days,
         missing_rate=args.missing_rate,
         tz_companies=args.tz_companies,
+        ordered_ids=args.ordered_ids,
     )
     meta = generate(spec, args.out, progress=args.progress)
     output.echo(

@@ -214,6 +214,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--tz-companies", type=int, default=2, help="companies whose API buckets by local day (default 2)"
     )
+    p.add_argument(
+        "--ordered-ids",
+        action="store_true",
+        help="event ids that increase with the time the event happened (sequences, snowflake ids, UUIDv7); "
+        "default: random with respect to time (UUIDv4, hashes)",
+    )
 
     p = command("sources")
     _common(p)

@@ -5,26 +5,27 @@ events lying on that key and ``rows`` = how many latest versions that is, as of 
 ingested_at processed): it always equals a full recomputation as of the watermark (``verify`` rebuilds one with the
 full build's own steps and compares).
 
-The database also keeps the state the rule needs: ``evtools_versions``, every version (payload) of every event_id
-seen, with its first arrival, its version value and whether it is the latest. A replayed old version is then
-recognised as a copy whatever its ingested_at, and a correction stays the latest.
-
 Strategies:
-- touched (default): the rows ingested since the watermark are merged with the stored versions of their event ids;
-  the rule picks the latest again, and only the keys whose latest versions changed are rewritten, on whatever date
-  they lie (a correction can move an event to another date). The lookup of the stored versions is a semi-join on
-  event_id over ``evtools_versions``.
+- touched (default): the rows ingested since the watermark, and the rows ingested before of the same event ids,
+  looked up in fact_events itself, decide each touched event's latest version before and after the run; only the
+  keys where those differ are rewritten, on whatever date they lie (a correction can move an event to another
+  date). No copy of the history is kept: the lookup reads fact_events where it lies, within the ranges of the new
+  rows' event ids, so its cost follows the new rows and the parts of fact_events their ids can lie in
+  (time-ordered ids: the recent part; random ids: the event_id column once).
 - lookback: the fixed-window job: re-read the dates of the window (``evtools.rules.lookback_since``) and
   deduplicate within them, kept to show what it misses: rows arriving for older dates.
 
-Every run is one transaction: a run that fails or is killed leaves the table, the state and the watermark as they
-were; a second refresh waits for the lock or fails with a clear message; a run with nothing new changes nothing.
+The full build reads fact_events once for the totals per key and once for the event ids seen more than once, and
+applies the rule to those rows only. Every run is one transaction: a run that fails or is killed leaves the table and
+the watermark as they were; a second refresh waits for the lock or fails with a clear message; a run with nothing new
+changes nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import decimal
 import fcntl
 import logging
 import os
@@ -90,10 +91,11 @@ def locked(db: Path, wait: float = 0.0) -> Iterator[None]:
 def attach(con: duckdb.DuckDBPyConnection, db: Path) -> None:
     con.execute("ATTACH $p AS agg", {"p": str(db)})
     execute(con, "refresh_state")
-    if _tables(con, "agg") & {"evtools_latest"} and "evtools_versions" not in _tables(con, "agg"):
+    if "evtools_latest" in _tables(con, "agg"):
         con.execute("DETACH agg")
         raise EvtoolsError(
-            f"{db}: built by an earlier evtools that kept one version per event; rebuild it with refresh --full"
+            f"{db}: built by an earlier evtools under another latest-version rule; rebuild it with refresh --full "
+            "into a new --db"
         )
 
 
@@ -166,13 +168,17 @@ def _run(con, config, strategy, full, lookback, until, backfill) -> RunResult:
         if mode == "full":
             pipeline.run(con, pipeline.REFRESH_FULL[:-1], params)
             _fault("after_latest")
-            pipeline.run(con, pipeline.REFRESH_FULL[-1:], params, given=AGGREGATE)
+            pipeline.run(
+                con, pipeline.REFRESH_FULL[-1:], params, given=pipeline.made(pipeline.REFRESH_FULL[:-1])
+            )
             rows_read, keys, dates = first_row(con, "refresh_counts_full")
         elif mode == "backfill":
-            keys, dates = _backfill(con, backfill, now)
+            keys, dates = _backfill(con, backfill, watermark, now)
         elif mode == "incremental" and strategy == "touched":
             touched = pipeline.REFRESH_TOUCHED
-            pipeline.run(con, touched[:-1], params, given=AGGREGATE)
+            pipeline.run(con, touched[:1], params, given=AGGREGATE)
+            params.update(lookup_ranges(con))
+            pipeline.run(con, touched[1:-1], params, given=pipeline.made(touched[:1], AGGREGATE))
             _fault("before_apply")
             pipeline.run(con, touched[-1:], params, given=pipeline.made(touched[:-1], AGGREGATE))
             _fault("after_apply")
@@ -209,11 +215,30 @@ def _run(con, config, strategy, full, lookback, until, backfill) -> RunResult:
     return result
 
 
-def _backfill(con, span: tuple[dt.date, dt.date], now: dt.datetime) -> tuple[int, int]:
-    """Rebuild the aggregate's rows for the dates in ``span`` from the stored latest versions."""
-    params = {"first": span[0], "last": span[1], "now": now}
-    execute(con, "refresh_backfill", params)
+def _backfill(
+    con, span: tuple[dt.date, dt.date], watermark: dt.datetime, now: dt.datetime
+) -> tuple[int, int]:
+    """Rebuild the aggregate's rows for the dates in ``span`` from fact_events, as of the watermark."""
+    params = {"first": span[0], "last": span[1], "watermark": watermark, "now": now}
+    pipeline.run(con, pipeline.REFRESH_BACKFILL, params, given=AGGREGATE)
     return tuple(first_row(con, "refresh_counts_backfill"))
+
+
+RANGES = 8  # the lookup's ranges of event ids (refresh_ranges.sql)
+
+
+def lookup_ranges(con) -> dict:
+    """The parameters lo1, hi1 .. lo8, hi8 of the lookup: the ranges of the touched event ids, split at their widest
+    gaps when the ids are numbers, else one range from the smallest to the largest (unused ranges are None)."""
+    lo, hi = first_row(con, "refresh_range_bounds")
+    if isinstance(lo, int | float | decimal.Decimal) and not isinstance(lo, bool):
+        ranges = [tuple(r) for r in run(con, "refresh_ranges").itertuples(index=False)]
+    else:
+        ranges = [(lo, hi)] if lo is not None else []
+    out: dict = {}
+    for i in range(RANGES):
+        out[f"lo{i + 1}"], out[f"hi{i + 1}"] = ranges[i] if i < len(ranges) else (None, None)
+    return out
 
 
 def _log_run(con, r: RunResult, started, until, status: str, error: str | None) -> None:
