@@ -10,7 +10,7 @@ CONFIG ?= data/sample/evtools.toml
 LARGE ?= benchmarks/data/large
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-fast lint sample sample-large bench bench-spark clean
+.PHONY: help install demo test test-fast lint sample sample-large sample-large-ordered bench bench-spark clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -47,7 +47,10 @@ sample: $(STAMP) ## regenerate the committed sample (defaults of `evtools sample
 sample-large: $(STAMP) ## the 50M-row, 365-day, 5,000-company set for benchmarks (outside git)
 	@test -f $(LARGE)/evtools.toml || $(BIN)/evtools sample --out $(LARGE) --rows 50000000 --companies 5000 --days 365 --start 2025-01-01 --seed 11
 
-bench: $(DEV_STAMP) sample-large ## run the benchmarks on the large set and write benchmarks/RESULTS.md
+sample-large-ordered: $(STAMP) ## the same set with time-ordered event ids (for the refresh history curve)
+	@test -f $(LARGE)-ordered/evtools.toml || $(BIN)/evtools sample --out $(LARGE)-ordered --rows 50000000 --companies 5000 --days 365 --start 2025-01-01 --seed 11 --ordered-ids
+
+bench: $(DEV_STAMP) sample-large sample-large-ordered ## run the benchmarks on the large sets and write benchmarks/RESULTS.md
 	$(BIN)/python benchmarks/run.py --data $(LARGE)
 
 bench-spark: $(DEV_STAMP) sample-large ## Spark local[2] against DuckDB on the large set: benchmarks/RESULTS-spark.md
