@@ -278,25 +278,37 @@ def _fault(point: str) -> None:
 def verify(config: Config, db: Path | None = None) -> pd.DataFrame:
     """Keys where the aggregate differs from a full recomputation as of its watermark (empty when exact).
 
-    The recomputation runs the full build's own steps into a scratch database beside the spill folder, so the
-    comparison checks the incremental runs against one pass over all rows, not against the stored state."""
+    The recomputation runs the full build's own steps into a scratch database, so the incremental runs are checked
+    against one pass over all rows."""
     import tempfile
 
     db = Path(db) if db else config.aggregate_db
     if not db.is_file():
         raise EvtoolsError(f"{db}: no aggregate database yet; run evtools refresh first")
     con = open_sources(config, names=("fact_events",))
-    con.execute("ATTACH $p AS live (READ_ONLY)", {"p": str(db)})
-    rows = con.execute("SELECT watermark FROM live.evtools_state").fetchall()
-    if not rows or rows[0][0] is None:
+    con.execute("ATTACH $p AS agg (READ_ONLY)", {"p": str(db)})
+    _, watermark = state(con)
+    con.execute("DETACH agg")
+    if watermark is None:
         raise EvtoolsError(f"{db}: the aggregate has never been built; run evtools refresh first")
     with tempfile.TemporaryDirectory(prefix="evtools-verify-") as scratch:
-        con.execute("ATTACH $p AS agg", {"p": str(Path(scratch) / "full.duckdb")})
+        full = Path(scratch) / "full.duckdb"
+        con.execute("ATTACH $p AS agg", {"p": str(full)})
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        pipeline.run(con, pipeline.REFRESH_FULL, {"until": rows[0][0], "now": now})
-        differences = run(con, "refresh_verify")
+        pipeline.run(con, pipeline.REFRESH_FULL, {"until": watermark, "now": now})
         con.close()
-    return differences
+        return differences(db, full)
+
+
+def differences(db: Path, full: Path) -> pd.DataFrame:
+    """Keys where the aggregate in ``db`` differs from the one in ``full`` (a full build as of the same time)."""
+    con = duckdb.connect()
+    try:
+        con.execute("ATTACH $p AS live (READ_ONLY)", {"p": str(db)})
+        con.execute("ATTACH $p AS agg (READ_ONLY)", {"p": str(full)})
+        return pipeline.fetch(con, ["refresh_verify"], given={"live.agg_company_daily_events"} | AGGREGATE)
+    finally:
+        con.close()
 
 
 def table(config: Config, db: Path | None = None) -> pd.DataFrame:
@@ -354,8 +366,8 @@ def replay(
         exact = refresh(config, dbs["touched"], until=until)
         fixed = refresh(config, dbs["lookback"], until=until, strategy="lookback", lookback_days=lookback)
         full = refresh(config, dbs["full"], until=until, full=True)
-        exact_diff = verify(config, dbs["touched"])
-        fixed_diff = verify(config, dbs["lookback"])
+        exact_diff = differences(dbs["touched"], dbs["full"])
+        fixed_diff = differences(dbs["lookback"], dbs["full"])
         gap = fixed_diff["full_events"].fillna(0) - fixed_diff["table_events"].fillna(0)
         records.append(
             {
