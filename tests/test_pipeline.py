@@ -104,7 +104,7 @@ PIPELINES = {
     "refresh touched": (
         pipeline.REFRESH_FULL
         + pipeline.REFRESH_TOUCHED[:1]
-        + ["refresh_range_bounds", "refresh_ranges"]
+        + ["refresh_missed", "refresh_range_bounds", "refresh_ranges"]
         + pipeline.REFRESH_TOUCHED[1:]
         + ["refresh_counts"],
         pipeline.SOURCES,
@@ -122,7 +122,7 @@ PIPELINES = {
         pipeline.SOURCES | pipeline.AGGREGATE | {"_agg_touched"},
     ),
     "refresh lookback": (
-        pipeline.REFRESH_FULL + pipeline.REFRESH_LOOKBACK + ["refresh_counts_lookback"],
+        pipeline.REFRESH_FULL + pipeline.REFRESH_LOOKBACK + ["refresh_missed", "refresh_counts_lookback"],
         pipeline.SOURCES,
     ),
     "refresh verify": (

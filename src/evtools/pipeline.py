@@ -113,7 +113,7 @@ REFRESH_FULL = ["refresh_state", "refresh_full_repeated", "versions", "refresh_f
 # the incremental run: ranges are fetched (refresh_ranges) and bound into the lookup between the two halves
 REFRESH_TOUCHED = ["refresh_new", "refresh_lookup", "refresh_version_rows", "versions", "refresh_delta", "refresh_apply"]
 REFRESH_BACKFILL = ["refresh_backfill_rows", "versions", "refresh_backfill"]
-REFRESH_LOOKBACK = ["refresh_lookback", "versions", "refresh_lookback_window", "refresh_lookback_apply"]
+REFRESH_LOOKBACK = ["refresh_new", "refresh_lookback", "versions", "refresh_lookback_window", "refresh_lookback_apply"]
 GX_AGG_TOTALS = ["gx_agg_version_rows", "versions", "gx_agg_totals"]
 
 AGGREGATE = frozenset({"agg.evtools_state", "agg.evtools_runs", "agg.agg_company_daily_events"})

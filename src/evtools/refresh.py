@@ -153,10 +153,6 @@ def _run(con, config, strategy, full, lookback, until, backfill) -> RunResult:
     mode = "full" if full or watermark is None else ("backfill" if backfill else "incremental")
     since = lookback_since(until, lookback)
     missed = (0, 0)
-    if watermark is not None and mode != "backfill":
-        missed = tuple(
-            first_row(con, "refresh_missed", {"watermark": watermark, "until": until, "since": since})
-        )
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     run_id = first_row(con, "refresh_next_run")[0]
     rows_read = keys = dates = 0
@@ -177,6 +173,7 @@ def _run(con, config, strategy, full, lookback, until, backfill) -> RunResult:
         elif mode == "incremental" and strategy == "touched":
             touched = pipeline.REFRESH_TOUCHED
             pipeline.run(con, touched[:1], params, given=AGGREGATE)
+            missed = tuple(first_row(con, "refresh_missed", params))
             params.update(lookup_ranges(con))
             pipeline.run(con, touched[1:-1], params, given=pipeline.made(touched[:1], AGGREGATE))
             _fault("before_apply")
@@ -185,6 +182,7 @@ def _run(con, config, strategy, full, lookback, until, backfill) -> RunResult:
             rows_read, keys, dates = first_row(con, "refresh_counts")
         elif mode == "incremental":
             pipeline.run(con, pipeline.REFRESH_LOOKBACK, params, given=AGGREGATE)
+            missed = tuple(first_row(con, "refresh_missed", params))
             _fault("after_apply")
             rows_read, keys, dates = first_row(con, "refresh_counts_lookback")
         new_watermark = watermark if mode in ("noop", "backfill") else until

@@ -147,13 +147,10 @@ def _run(con: SparkConnection, fs: HadoopFS, until, full: bool, lookback: int) -
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     run_id = len(fs.children("_runs")) + 1
     missed = (0, 0)
-    if watermark is not None and mode != "full":
-        since = lookback_since(until, lookback)
-        missed = con.first_row("refresh_missed", {"watermark": watermark, "until": until, "since": since})
     rows_read = keys = dates = 0
     commit: dict = {}
     fs.delete(STAGING)
-    params = {"until": until, "watermark": watermark, "now": now}
+    params = {"until": until, "watermark": watermark, "now": now, "since": lookback_since(until, lookback)}
     if mode == "full":
         con.tables = {"agg.agg_company_daily_events": "_full_agg"}
         try:
@@ -166,6 +163,7 @@ def _run(con: SparkConnection, fs: HadoopFS, until, full: bool, lookback: int) -
     elif mode == "incremental":
         _views(con, fs)
         pipeline.run(con, TOUCHED[:1], params, given=AGGREGATE)
+        missed = con.first_row("refresh_missed", params)
         params.update(lookup_ranges(con))
         pipeline.run(con, TOUCHED[1:], params, given=pipeline.made(TOUCHED[:1], AGGREGATE))
         touched = sorted(r[0] for r in con.spark.table("_touched_dates").collect())
