@@ -104,7 +104,7 @@ PIPELINES = {
     "refresh touched": (
         pipeline.REFRESH_FULL
         + pipeline.REFRESH_TOUCHED[:1]
-        + ["refresh_missed", "refresh_range_bounds", "refresh_ranges"]
+        + ["refresh_missed"]
         + pipeline.REFRESH_TOUCHED[1:]
         + ["refresh_counts"],
         pipeline.SOURCES,
@@ -118,7 +118,17 @@ PIPELINES = {
         pipeline.SOURCES | {"_full_agg"},
     ),
     "refresh on a lakehouse, touched": (
-        [*pipeline.REFRESH_TOUCHED[:-1], "lake_touched_dates", "lake_agg_touched", "refresh_counts"],
+        [
+            "refresh_new",
+            "refresh_missed",
+            "refresh_range_bounds",
+            "refresh_ranges",
+            "lake_lookup",
+            *pipeline.REFRESH_TOUCHED[2:-1],
+            "lake_touched_dates",
+            "lake_agg_touched",
+            "refresh_counts",
+        ],
         pipeline.SOURCES | pipeline.AGGREGATE | {"_agg_touched"},
     ),
     "refresh lookback": (

@@ -32,8 +32,9 @@ def on_spark(config, tmp_path=None):
 
 @pytest.fixture(scope="module")
 def large_config(tmp_path_factory):
+    """2M rows with time-ordered event ids (the sample's are random), so both lookups are compared."""
     folder = tmp_path_factory.mktemp("large")
-    generate(SampleSpec(rows=2_000_000, companies=200, days=120, seed=3), folder, progress=False)
+    generate(SampleSpec(rows=2_000_000, companies=200, days=120, seed=3, ordered_ids=True), folder, progress=False)
     return load_config(folder / "evtools.toml")
 
 

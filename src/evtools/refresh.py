@@ -9,9 +9,10 @@ Strategies:
 - touched (default): the rows ingested since the watermark, and the rows ingested before of the same event ids,
   looked up in fact_events itself, decide each touched event's latest version before and after the run; only the
   keys where those differ are rewritten, on whatever date they lie (a correction can move an event to another
-  date). No copy of the history is kept: the lookup reads fact_events where it lies, within the ranges of the new
-  rows' event ids, so its cost follows the new rows and the parts of fact_events their ids can lie in
-  (time-ordered ids: the recent part; random ids: the event_id column once).
+  date). No copy of the history is kept: the lookup reads fact_events where it lies, and the engine skips the files
+  and row groups whose statistics hold none of the new rows' event ids, so its cost follows the new rows and the
+  parts of fact_events their ids can lie in (time-ordered ids: the recent part; random ids: the event_id column
+  once).
 - lookback: the fixed-window job: re-read the dates of the window (``evtools.rules.lookback_since``) and
   deduplicate within them, kept to show what it misses: rows arriving for older dates.
 
@@ -174,7 +175,6 @@ def _run(con, config, strategy, full, lookback, until, backfill) -> RunResult:
             touched = pipeline.REFRESH_TOUCHED
             pipeline.run(con, touched[:1], params, given=AGGREGATE)
             missed = tuple(first_row(con, "refresh_missed", params))
-            params.update(lookup_ranges(con))
             pipeline.run(con, touched[1:-1], params, given=pipeline.made(touched[:1], AGGREGATE))
             _fault("before_apply")
             pipeline.run(con, touched[-1:], params, given=pipeline.made(touched[:-1], AGGREGATE))
@@ -222,11 +222,11 @@ def _backfill(
     return tuple(first_row(con, "refresh_counts_backfill"))
 
 
-RANGES = 8  # the lookup's ranges of event ids (refresh_ranges.sql)
+RANGES = 8  # the lookup's ranges of event ids on a lakehouse (refresh_ranges.sql)
 
 
 def lookup_ranges(con) -> dict:
-    """The parameters lo1, hi1 .. lo8, hi8 of the lookup: the ranges of the touched event ids, split at their widest
+    """The parameters lo1, hi1 .. lo8, hi8 of a lakehouse's lookup (lake_lookup.sql): the ranges of the touched event ids, split at their widest
     gaps when the ids are numbers, else one range from the smallest to the largest (unused ranges are None)."""
     lo, hi = first_row(con, "refresh_range_bounds")
     if isinstance(lo, int | float | decimal.Decimal) and not isinstance(lo, bool):

@@ -40,7 +40,8 @@ TABLES = ("agg",)
 STAGING = "_staging"
 # the DuckDB build's steps; refresh_apply's table updates are done by rewriting the touched dates' partitions
 FULL = pipeline.REFRESH_FULL[1:]
-TOUCHED = [*pipeline.REFRESH_TOUCHED[:-1], "lake_touched_dates"]
+# the lookup with the new ids' ranges as literal predicates: Spark does not push a join's keys into its Parquet scan
+TOUCHED = ["refresh_new", "lake_lookup", *pipeline.REFRESH_TOUCHED[2:-1], "lake_touched_dates"]
 
 
 class HadoopFS:

@@ -1,13 +1,10 @@
--- Incremental step 3: the rows ingested by the watermark of the touched event ids (_old), looked up in fact_events
--- itself, where the data lies: only rows within the ranges [$lo1, $hi1] .. [$lo8, $hi8] (refresh_ranges.sql; an
--- unused range is NULL) are read, so the statistics of the files and row groups outside them spare the reading.
+-- Incremental step 2: the rows ingested by the watermark of the touched event ids (_old), looked up in fact_events
+-- itself, where the data lies. DuckDB pushes the touched ids into the scan, so the statistics of the files and row
+-- groups holding none of them spare the reading (with time-ordered ids, all but the recent part of the history).
 -- reads: fact_events, _touched
 -- makes: _old
 CREATE OR REPLACE TEMP TABLE _old AS
 SELECT event_id, company_id, date, events, ingested_at, version
 FROM fact_events
 WHERE ingested_at <= $watermark
-  AND (event_id BETWEEN $lo1 AND $hi1 OR event_id BETWEEN $lo2 AND $hi2 OR event_id BETWEEN $lo3 AND $hi3
-       OR event_id BETWEEN $lo4 AND $hi4 OR event_id BETWEEN $lo5 AND $hi5 OR event_id BETWEEN $lo6 AND $hi6
-       OR event_id BETWEEN $lo7 AND $hi7 OR event_id BETWEEN $lo8 AND $hi8)
   AND event_id IN (SELECT event_id FROM _touched)

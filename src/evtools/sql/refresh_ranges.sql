@@ -1,5 +1,5 @@
--- Incremental step 2: the event ids of the new rows as at most 8 ranges [lo, hi] that cover them all: sorted, split
--- at the 7 widest gaps. Time-ordered ids (sequences, snowflake ids) give a few narrow ranges, so the lookup reads
+-- Incremental step 2 on a lakehouse (lake_lookup.sql): the event ids of the new rows as at most 8 ranges [lo, hi]
+-- that cover them all: sorted, split at the 7 widest gaps. Time-ordered ids (sequences, snowflake ids) give a few narrow ranges, so the lookup reads
 -- only the parts of fact_events whose statistics overlap them; random ids give ranges that cover everything.
 -- Numeric ids only (refresh.py uses one range, the minimum and maximum, for others).
 -- reads: _touched
