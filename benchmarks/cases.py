@@ -631,3 +631,23 @@ def _exact(config_path: Path, folder: Path, new_day) -> Path:
         full=True,
     )
     return db
+
+
+@case("repeated_ids", "the one aggregation exact deduplication needs: which event_ids occur more than once (DuckDB)")
+def repeated_ids(config_path: Path) -> dict:
+    con = open_sources(load_config(config_path), names=("fact_events",), check=False)
+    n = con.execute(
+        "SELECT count(*) FROM (SELECT event_id FROM fact_events GROUP BY event_id HAVING count(*) > 1)"
+    ).fetchall()[0][0]
+    return {"repeated_ids": n}
+
+
+@case("gx_import", "importing Great Expectations in a fresh process (part of every validate)")
+def gx_import(config_path: Path) -> dict:
+    import subprocess
+    import sys
+    import time
+
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import great_expectations"], check=True, capture_output=True)
+    return {"import_s": round(time.perf_counter() - start, 2)}
