@@ -38,9 +38,31 @@ def large_config(tmp_path_factory):
     return load_config(folder / "evtools.toml")
 
 
-@pytest.fixture(scope="module", params=["sample", "2M"])
-def config(request, sample_config, large_config):
-    return sample_config if request.param == "sample" else large_config
+@pytest.fixture(scope="module")
+def versioned_config(tmp_path_factory, sample_dir):
+    """The sample with a mapped version column (``rev``, 0-3, unrelated to arrival order), so the greatest version
+    wins over the most recent arrival for many corrected events."""
+    import shutil
+
+    import duckdb
+
+    folder = tmp_path_factory.mktemp("versioned")
+    for name in ("api_daily.csv", "dashboard.parquet"):
+        shutil.copy(sample_dir / name, folder / name)
+    (folder / "fact_events").mkdir()
+    duckdb.execute(
+        "COPY (SELECT *, (event_id * 7 + hour(ingested_at) + events) % 4 AS rev FROM read_parquet($p)) TO $out "
+        "(FORMAT parquet)",
+        {"p": str(sample_dir / "fact_events" / "*.parquet"), "out": str(folder / "fact_events" / "all.parquet")},
+    )
+    text = (sample_dir / "evtools.toml").read_text()
+    (folder / "evtools.toml").write_text(text + '\n[columns.fact_events]\nversion = "rev"\n')
+    return load_config(folder / "evtools.toml")
+
+
+@pytest.fixture(scope="module", params=["sample", "2M", "versioned"])
+def config(request, sample_config, large_config, versioned_config):
+    return {"sample": sample_config, "2M": large_config, "versioned": versioned_config}[request.param]
 
 
 @pytest.fixture(scope="module")
