@@ -222,5 +222,5 @@ def test_catalog_table_source(sample_config, tmp_path):
     expected = quality.analyse(open_sources(sample_config, names=("fact_events",)), sample_config).summary
     for key in ("rows", "duplicate_excess", "correction_excess", "superseded_versions", "replayed_loads"):
         assert got[key] == expected[key], key
-    with pytest.raises(DataError, match="a Spark catalog table, and this command reads with DuckDB"):
+    with pytest.raises(DataError, match="a table of a Spark catalog or a database, and this command reads with DuckDB"):
         open_sources(config)
