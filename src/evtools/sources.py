@@ -54,7 +54,7 @@ _INTEGER = {
     "UBIGINT",
 }
 _TIMESTAMP = {"TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "DATETIME"}
-_ZONED = {"TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"}
+_ZONED = {"TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ", "TIMESTAMPTZ_NS", "TIMESTAMP_NS WITH TIME ZONE"}
 ABSENT_TYPES = {"id": "BIGINT", "ts": "TIMESTAMP", "date": "DATE", "count": "BIGINT", "version": "BIGINT"}
 """The type of a canonical column a source lacks (an optional column, NULL in its view), by column kind."""
 

@@ -38,6 +38,9 @@ DEFAULT_CONF = {
     "spark.sql.shuffle.partitions": "8",
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
+    # parquet written by pandas stores timestamps as INT64 TIMESTAMP(NANOS), which Spark refuses as a timestamp;
+    # read as the raw nanoseconds, such columns are turned into timestamps by _nanos_as_timestamps
+    "spark.sql.legacy.parquet.nanosAsLong": "true",
 }
 _INTEGER = {"tinyint", "smallint", "int", "bigint"}
 _TIMESTAMP = {"timestamp", "timestamp_ntz"}
@@ -195,6 +198,7 @@ def _read(con: SparkConnection, source: Source) -> DataFrame:
             f"{source.location}: a DuckDB file is read by the duckdb engine only; use --engine duckdb"
         )
     location = str(source.path)
+    found: list[str] = []
     if "://" in source.location:
         files, fmt = [source.location], _format_of(source)
     else:
@@ -203,12 +207,35 @@ def _read(con: SparkConnection, source: Source) -> DataFrame:
     try:
         reader = spark.read
         if fmt == "parquet":
-            return reader.option("mergeSchema", "true").parquet(*files)
+            return _nanos_as_timestamps(reader.option("mergeSchema", "true").parquet(*files), found)
         if fmt == "csv":
             return reader.options(header=True, inferSchema=True).csv(files)
         return reader.json(files)
     except Exception as e:
         raise DataError(f"{source.location}: cannot read as {fmt}: {_first_line(e)}") from e
+
+
+def nanosecond_columns(files: list[str]) -> set[str]:
+    """The columns stored as INT64 TIMESTAMP(NANOS) in a local parquet file's footer (the first file's: a table's
+    files share a writer); none for remote paths, whose footers Spark alone reads."""
+    import pyarrow.parquet as pq
+
+    if not files:
+        return set()
+    schema = pq.read_schema(files[0])
+    return {f.name for f in schema if pa.types.is_timestamp(f.type) and f.type.unit == "ns"}
+
+
+def _nanos_as_timestamps(frame: DataFrame, files: list[str]) -> DataFrame:
+    """``frame`` with its nanosecond timestamp columns (read as the raw INT64 nanoseconds since the epoch, see
+    DEFAULT_CONF) turned into timestamps, truncated to microseconds as DuckDB casts TIMESTAMP_NS to TIMESTAMP."""
+    from pyspark.sql import functions as F
+
+    nanos = nanosecond_columns(files) & set(frame.columns)
+    for name in sorted(nanos):
+        raw = F.col(f"`{name.replace('`', '``')}`")
+        frame = frame.withColumn(name, F.timestamp_micros(F.floor(raw / 1000)))
+    return frame
 
 
 def _format_of(source: Source) -> str:
