@@ -276,7 +276,7 @@ def connect(config: Config, names: tuple[str, ...] | None = None, check: bool = 
         if name == "fact_events":
             company_type = types[source.column("company_id")]
         if check:
-            raise_on_nulls(source, tuple(con.run_sql(null_counts(source)).to_pylist()[0].values()))
+            raise_on_nulls(source, tuple(column[0].as_py() for column in con.run_sql(null_counts(source)).columns))
     return con
 
 

@@ -138,15 +138,16 @@ def generate(statement: exp.Expression, dialect: str, pretty: bool = False) -> s
 
 
 def names() -> list[str]:
-    """The package's queries, by name (``sql/<name>.sql``), without the sample generator's (``sample_*``: they
-    write files with DuckDB's COPY) and the run-log readers' (``runs_*``: they read files with DuckDB's readers),
-    which mean nothing in a warehouse, and the macros (expanded into the queries that call them)."""
+    """The package's queries, by name (``sql/<name>.sql``), without those that mean nothing in a warehouse: the
+    sample generator's (``sample_*``: they write files with DuckDB's COPY), the run-log readers' (``runs_*``) and
+    ``column_bytes`` (they read files with DuckDB's readers), and the macros (expanded into the queries that
+    call them)."""
     folder = resources.files("evtools").joinpath("sql")
     local = ("sample_", "runs_")
     return sorted(
         p.name[:-4]
         for p in folder.iterdir()
-        if p.name.endswith(".sql") and not p.name.startswith(local) and p.name != "macros.sql"
+        if p.name.endswith(".sql") and not p.name.startswith(local) and p.name not in ("macros.sql", "column_bytes.sql")
     )
 
 

@@ -52,7 +52,7 @@ class Engine:
     def first_row(self, name: str, params: dict[str, Any] | None = None) -> tuple:
         """The first row of the query's last statement (empty when it has none)."""
         table = self.arrow(name, params)
-        return tuple(table.slice(0, 1).to_pylist()[0].values()) if table.num_rows else ()
+        return tuple(column[0].as_py() for column in table.columns) if table.num_rows else ()
 
     # -- temporary tables ----------------------------------------------------------------------------------------
     def exists(self, name: str) -> bool:
