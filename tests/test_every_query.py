@@ -80,19 +80,21 @@ STANDALONE = [
     "refresh_missed", "gx_keys", "gx_rows",
 ]
 REFRESH = (
-    ["refresh_state", "refresh_full_events", "lake_full_state", "lake_aggregate"]
-    + pipeline.REFRESH_FULL[2:]
+    pipeline.REFRESH_FULL
     + ["refresh_counts_full", "refresh_set_state", "refresh_read_state", "refresh_log_run", "refresh_next_run"]
-    + pipeline.REFRESH_TOUCHED[:-1]
-    + ["lake_touched_dates", "lake_versions_touched", "lake_aggregate", "refresh_counts"]
+    + ["refresh_new", "refresh_range_bounds", "refresh_ranges"]
+    + pipeline.REFRESH_TOUCHED[1:-1]
+    + ["lake_touched_dates", "lake_agg_touched", "lake_counts_full", "refresh_counts"]
     + pipeline.REFRESH_TOUCHED[-1:]
     + pipeline.REFRESH_LOOKBACK[:-1]
     + ["refresh_counts_lookback"]
     + pipeline.REFRESH_LOOKBACK[-1:]
-    + ["refresh_backfill", "refresh_counts_backfill"]
+    + pipeline.REFRESH_BACKFILL
+    + ["refresh_counts_backfill"]
     + pipeline.GX_AGG_TOTALS
     + ["refresh_verify", "refresh_table", "refresh_runs"]
 )
+RANGES = {f"{b}{i}": None for i in range(2, 9) for b in ("lo", "hi")} | {"lo1": 0, "hi1": 10**15}
 OWN_TABLES = {"refresh_table", "refresh_runs"}  # read the aggregate's tables by their own names
 
 
@@ -102,15 +104,16 @@ def plan(spark: bool) -> list[tuple[str, dict]]:
     if not spark:
         for s in REFRESH:
             params = {**P, "until": NEXT} if s in pipeline.REFRESH_TOUCHED + pipeline.REFRESH_LOOKBACK else P
-            steps.append((s, {**params, **LOG_RUN} if s == "refresh_log_run" else params))
+            steps.append((s, {**params, **LOG_RUN} if s == "refresh_log_run" else {**params, **RANGES}))
     return steps
 
 
 def test_the_plan_runs_every_query():
     ran = {s for s, _ in plan(False)}
     assert ran == set(dialects.names())
-    pipeline.check([s for s, _ in plan(False)], pipeline.SOURCES | {pipeline.ZONES, "_gx_source", "_state_touched",
-                                                                   "live.agg_company_daily_events", "agg_company_daily_events", "evtools_runs"})
+    client = {pipeline.ZONES, "_gx_source", "_agg_touched", "_full_agg", "live.agg_company_daily_events"}
+    own = {"agg_company_daily_events", "evtools_runs"}  # the aggregate's tables read by their own names
+    pipeline.check([s for s, _ in plan(False)], pipeline.SOURCES | client | own)
 
 
 def _cell(v):
@@ -139,7 +142,8 @@ def setup(engine: str, con, duck_state: pa.Table) -> None:
     """What the plan needs besides the queries: the small client tables, the aggregate's schemas."""
     register(con, pipeline.ZONES, reconcile.zone_table(["America/New_York", "Asia/Tokyo"]))
     register(con, "_gx_source", pa.table({"company_id": [1, 1, 2], "date": [dt.date(2026, 1, 12)] * 3}))
-    register(con, "_state_touched", duck_state)
+    register(con, "_agg_touched", duck_state)
+    register(con, "_full_agg", duck_state)
     if engine == "duckdb":
         con.execute("ATTACH ':memory:' AS agg")
         con.execute("ATTACH ':memory:' AS live")
@@ -178,10 +182,11 @@ def _use_aggregate(engine: str, con) -> None:
 
 
 def state_sample(config) -> pa.Table:
+    """Some rows shaped as the aggregate (the lake queries read a part of it, as Spark's refresh reads partitions)."""
     con = open_sources(config, names=("fact_events",))
     return con.sql(
-        "SELECT event_id, company_id, date, events, min(ingested_at) AS first_at, CAST(NULL AS BIGINT) AS version, "
-        "true AS is_latest FROM fact_events WHERE date = DATE '2026-01-12' GROUP BY ALL"
+        "SELECT company_id, date, CAST(sum(events) AS BIGINT) AS events, count(*) AS rows, "
+        "max(ingested_at) AS refreshed_at FROM fact_events WHERE date = DATE '2026-01-12' GROUP BY company_id, date"
     ).to_arrow_table()
 
 
