@@ -21,29 +21,10 @@ from evtools.cli import main
 from evtools.config import load_config
 from evtools.sources import open_sources
 from tests.conftest import PG_PASSWORD_ENV, write_config
+from tests.test_foreign_schema import MAPPING  # the same user's column names
 
 pytestmark = pytest.mark.postgres
 
-MAPPING = """[columns.fact_events]
-event_id = "record_uid"
-company_id = "account_id"
-date = "event_date"
-events = "event_count"
-ingested_at = "loaded_at"
-event_ts = "happened_at"
-load_id = "batch"
-[columns.api_daily]
-company_id = "account"
-date = "day"
-events = "n"
-[columns.dashboard]
-company_id = "account"
-date = "day"
-events = "total"
-computed_at = "built"
-[settings]
-timezones = ["America/New_York", "Asia/Tokyo"]
-"""
 FOREIGN = {  # table -> the sample's rows as the user holds them
     "facts": "SELECT CAST(event_id AS VARCHAR) AS record_uid, 'acct-' || company_id AS account_id, date AS event_date, "
     "event_ts AS happened_at, CAST(events AS INTEGER) AS event_count, "
