@@ -77,12 +77,12 @@ STANDALONE = [
     "busiest_company", "company_day", "company_range", "daily_ingestion", "date_range", "dates", "fact_rows",
     "gx_fact_duplicates", "gx_fact_freshness", "gx_fact_lateness", "gx_fact_rows", "job_aggregate",
     "job_aggregate_window", "last_date", "latest_complete_date", "newest_ingested", "query_rows", "rows_on_date",
-    "refresh_missed", "gx_keys", "gx_rows",
+    "gx_keys", "gx_rows",
 ]
 REFRESH = (
     pipeline.REFRESH_FULL
     + ["refresh_counts_full", "refresh_set_state", "refresh_read_state", "refresh_log_run", "refresh_next_run"]
-    + ["refresh_new", "refresh_range_bounds", "refresh_ranges"]
+    + ["refresh_new", "refresh_missed", "refresh_range_bounds", "refresh_ranges", "lake_lookup"]
     + pipeline.REFRESH_TOUCHED[1:-1]
     + ["lake_touched_dates", "lake_agg_touched", "lake_counts_full", "refresh_counts"]
     + pipeline.REFRESH_TOUCHED[-1:]
