@@ -23,10 +23,10 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 $(DEV_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,spark]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,spark,sql]'
 	@touch $(DEV_STAMP)
 
-install: $(DEV_STAMP) ## create .venv and install evtools with its test tools and the Spark extra
+install: $(DEV_STAMP) ## create .venv and install evtools with its test tools and the Spark and sql extras
 
 demo: $(STAMP) ## run the investigation on the committed sample and render its HTML reports
 	$(BIN)/evtools --no-progress report investigation --config $(CONFIG) --out reports
@@ -35,8 +35,8 @@ demo: $(STAMP) ## run the investigation on the committed sample and render its H
 test: $(DEV_STAMP) ## the whole suite; tests needing Java, Chromium or a database server run where it is installed
 	$(BIN)/python -m pytest
 
-test-fast: $(DEV_STAMP) ## the tests not marked slow, spark or browser
-	$(BIN)/python -m pytest -m "not slow and not spark and not browser"
+test-fast: $(DEV_STAMP) ## the tests not marked slow, spark, browser or postgres
+	$(BIN)/python -m pytest -m "not slow and not spark and not browser and not postgres"
 
 lint: $(DEV_STAMP) ## ruff over the code
 	$(BIN)/ruff check src tests benchmarks

@@ -72,7 +72,7 @@ PIPELINES = {
     "quality, scoped, no dashboard": (pipeline.prepare(True, False) + pipeline.QUALITY, pipeline.SOURCES),
     "reconcile with zones": (
         pipeline.prepare(False, True) + pipeline.RECONCILE + pipeline.timezones(True) + pipeline.CLASSIFY,
-        pipeline.SOURCES,
+        pipeline.SOURCES | {pipeline.ZONES},
     ),
     "reconcile": (
         pipeline.prepare(False, True) + pipeline.RECONCILE + pipeline.timezones(False) + pipeline.CLASSIFY,
@@ -84,7 +84,7 @@ PIPELINES = {
         + pipeline.timezones(True)
         + pipeline.CLASSIFY
         + ["explain_rows"],
-        pipeline.SOURCES,
+        pipeline.SOURCES | {pipeline.ZONES},
     ),
     "quality reports": (
         pipeline.prepare(False, True)

@@ -222,5 +222,34 @@ def test_catalog_table_source(sample_config, tmp_path):
     expected = quality.analyse(open_sources(sample_config, names=("fact_events",)), sample_config).summary
     for key in ("rows", "duplicate_excess", "correction_excess", "superseded_versions", "replayed_loads"):
         assert got[key] == expected[key], key
-    with pytest.raises(DataError, match="a Spark catalog table, and this command reads with DuckDB"):
+    with pytest.raises(DataError, match="a table of a Spark catalog or a database, and this command reads with DuckDB"):
         open_sources(config)
+
+
+def test_pandas_written_parquet_with_nanosecond_timestamps(sample_config, fact_frame, tmp_path):
+    """Parquet files written by pandas (timestamps as INT64 nanoseconds, which Spark 4 refuses as timestamps) give
+    on Spark, and on DuckDB, the figures DuckDB gives on the committed sample, key by key."""
+    import pyarrow.parquet as pq
+
+    root = tmp_path / "pandas"
+    (root / "fact_events").mkdir(parents=True)
+    frame = fact_frame.assign(  # as pandas builds timestamps (pd.to_datetime): nanoseconds
+        ingested_at=fact_frame["ingested_at"].astype("datetime64[ns]"),
+        event_ts=fact_frame["event_ts"].dt.tz_convert("UTC").astype("datetime64[ns, UTC]"),
+    )
+    for day, rows in frame.groupby(frame["ingested_at"].dt.date):
+        rows.to_parquet(root / "fact_events" / f"{day}.parquet", index=False)
+    first = next((root / "fact_events").iterdir())
+    assert spark.nanosecond_columns([str(first)]) == {"ingested_at", "event_ts"}
+    assert pq.read_schema(first).field("ingested_at").type.unit == "ns"
+    toml = sample_config.path.read_text().replace('"api_daily.csv"', f'"{sample_config.root}/api_daily.csv"')
+    (root / "evtools.toml").write_text(toml.replace('"dashboard.parquet"', f'"{sample_config.root}/dashboard.parquet"'))
+    pandas_config = load_config(root / "evtools.toml")
+    expected = reconcile.reconcile(open_sources(sample_config), sample_config)
+    for config, con in (
+        (pandas_config, open_sources(pandas_config)),
+        (on_spark(pandas_config), spark.connect(on_spark(pandas_config))),
+    ):
+        got = reconcile.reconcile(con, config)
+        assert_same_frame(got.frame(), expected.frame())
+        assert got.summary == expected.summary
