@@ -2,7 +2,7 @@
 
 ``run_report(kind, ...)`` runs a report's notebooks in order into ``reports/<date>/<kind>/``: each executed
 notebook (the audit record, saved even when a cell fails), its HTML (inputs hidden, figures embedded, no external
-scripts), the run's ``index.html`` (verdict, findings ranked by measured impact, links) and ``run.json``; then it
+scripts), the run's ``index.html`` (the executive summary: ``findings.summarise``) and ``run.json``; then it
 rebuilds ``reports/index.html`` over every run. A notebook that fails, times out or loses its kernel stops the run,
 which is marked failed and raises ``ReportFailed`` (exit code 1).
 
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import nbformat
 
-from evtools import __version__
+from evtools import __version__, findings, render
 from evtools.errors import EvtoolsError
 
 log = logging.getLogger(__name__)
@@ -61,11 +61,16 @@ class NotebookRun:
         return f"{self.name}.html"
 
 
-def record(name: str, summary: dict) -> None:
-    """Hand a result's summary to the report runner (shown as nothing in the notebook and the HTML)."""
+def record(name: str, summary: dict | list):
+    """Hand a result's summary to the report runner (shown as nothing in the notebook and the HTML); return it as
+    the typed result the report reads back (``results.KINDS``), so the page shows what the summary will say."""
     from IPython.display import display
 
-    display({MIME: {"name": name, "summary": json.loads(json.dumps(summary, default=str))}}, raw=True)
+    from evtools.results import KINDS
+
+    clean = json.loads(json.dumps(summary, default=str))
+    display({MIME: {"name": name, "summary": clean}}, raw=True)
+    return KINDS[name].from_summary(clean) if name in KINDS else clean
 
 
 def notebook_parameters(path: Path) -> dict:
@@ -114,7 +119,7 @@ def run_notebook(path: Path, out: Path, params: dict, timeout: int) -> NotebookR
     if target.exists():
         notebook = nbformat.read(target, as_version=4)
         run.records = read_records(notebook)
-        render_html(notebook, out / run.html, title=name, status=run.status)
+        render_html(notebook, out / run.html, title=findings.TITLES.get(name, name), status=run.status)
     else:
         (out / run.html).write_text(
             f"<html><body><h1>{name}</h1><p>failed before it ran: {run.error}</p></body></html>"
@@ -152,7 +157,13 @@ def render_html(notebook: nbformat.NotebookNode, path: Path, title: str, status:
         if "outputs" in cell:
             cell.outputs = [o for o in cell.outputs if MIME not in o.get("data", {})]
     body, _ = exporter.from_notebook_node(
-        notebook, resources={"evtools_title": title, "evtools_status": status, "metadata": {"name": title}}
+        notebook,
+        resources={
+            "evtools_title": title,
+            "evtools_status": status,
+            "evtools_css": render.css(),
+            "metadata": {"name": title},
+        },
     )
     path.write_text(body, encoding="utf-8")
 
@@ -194,50 +205,27 @@ def run_report(
         if run.status != "ok":
             break
     status = "ok" if all(r.status == "ok" for r in runs) and len(runs) == len(paths) else "failed"
-    from evtools.findings import findings, headline, verdict
-
     records = {k: v for r in runs for k, v in r.records.items()}
+    summary = findings.summarise(kind, date, records, findings.pages(runs))
+    generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M")
     record_ = {
         "kind": kind,
         "date": date.isoformat(),
         "status": status,
-        "headline": headline(kind, records, runs),
-        "verdict": verdict(kind, records, runs),
+        "headline": summary.headline,
+        "verdict": " ".join(summary.verdict),
         "notebooks": [asdict(r) | {"html": r.html} for r in runs],
         "records": records,
-        "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"),
+        "generated": generated,
     }
     (out / "run.json").write_text(json.dumps(record_, indent=2, default=str) + "\n")
-    _render_run_index(out, record_, findings(kind, records, runs))
+    (out / "index.html").write_text(render.summary_page(summary, __version__, generated), encoding="utf-8")
     rebuild_index(reports_dir)
     if status != "ok":
         failed = next((r for r in runs if r.status != "ok"), None)
         where = f"{failed.name}: {failed.error}" if failed else "not every notebook ran"
         raise ReportFailed(f"{kind} report failed in {where}; executed notebooks kept in {out}")
     return record_
-
-
-def _render_run_index(out: Path, record_: dict, found: list[dict]) -> None:
-    rows = [
-        {
-            "date": record_["date"],
-            "name": n["name"],
-            "href": n["html"],
-            "status": n["status"],
-            "headline": n.get("error") or f"{n['seconds']:.1f} s",
-        }
-        for n in record_["notebooks"]
-    ]
-    html = _template("run_index.html.j2").render(
-        title=f"evtools {record_['kind']} report, {record_['date']}",
-        verdict=record_["verdict"],
-        findings=found,
-        runs=rows,
-        runs_title="Notebooks of this run",
-        version=__version__,
-        generated=record_["generated"],
-    )
-    (out / "index.html").write_text(html, encoding="utf-8")
 
 
 def rebuild_index(reports_dir: Path) -> Path:
@@ -257,25 +245,10 @@ def rebuild_index(reports_dir: Path) -> Path:
                 "headline": r["headline"],
             }
         )
-    html = _template("run_index.html.j2").render(
-        title="evtools reports",
-        verdict=None,
-        findings=[],
-        runs=rows,
-        runs_title="All runs",
-        version=__version__,
-        generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"),
-    )
+    html = render.runs_page(rows, __version__, dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"))
     target = reports_dir / "index.html"
     target.write_text(html, encoding="utf-8")
     return target
-
-
-def _template(name: str):
-    import jinja2
-
-    text = resources.files("evtools").joinpath("templates", name).read_text(encoding="utf-8")
-    return jinja2.Environment(autoescape=True).from_string(text)
 
 
 def _error_line(e: Exception) -> str:
