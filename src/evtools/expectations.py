@@ -302,6 +302,8 @@ def threshold(kind: str, kwargs: dict, params: dict) -> str:
         v = params.get(v["$PARAMETER"], v) if isinstance(v, dict) and "$PARAMETER" in v else v
         if isinstance(v, pd.Timestamp | dt.datetime):
             return str(v.date())
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)
         return f"{v:,}" if isinstance(v, int | float) and not isinstance(v, bool) else str(v)
 
     low, high = kwargs.get("min_value"), kwargs.get("max_value")

@@ -188,7 +188,8 @@ def _escape(text: str) -> str:
 EXTERNAL = re.compile(
     r"<script\b[^>]*>.*?</script>"  # every script: the pages are read, not run (and their libraries are remote)
     r"|<link\b[^>]*\bhref=[\"']https?://[^>]*>"  # stylesheets from a CDN
-    r"|<img\b[^>]*\bsrc=[\"']https?://[^>]*>",  # the vendor's logo
+    r"|<img\b[^>]*\bsrc=[\"']https?://[^>]*>"  # the vendor's logo
+    r"|<link\b[^>]*\brel=[\"']shortcut icon[^>]*>",  # an icon at a path the pages get wrong
     re.S | re.I,
 )
 

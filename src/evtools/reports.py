@@ -68,9 +68,18 @@ def record(name: str, summary: dict | list):
 
     from evtools.results import KINDS
 
-    clean = json.loads(json.dumps(summary, default=str))
+    clean = _plain(json.loads(json.dumps(summary, default=str)))
     display({MIME: {"name": name, "summary": clean}}, raw=True)
     return KINDS[name].from_summary(clean) if name in KINDS else clean
+
+
+def _plain(value):
+    """``value`` with NaN (pandas' missing value) as None, so the record is valid JSON."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return None if isinstance(value, float) and value != value else value
 
 
 def notebook_parameters(path: Path) -> dict:
