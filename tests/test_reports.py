@@ -88,7 +88,8 @@ def test_investigation_notebooks_render_figures_without_code(tmp_path, sample_di
         assert "load_config(" not in html and "open_sources(" not in html and "import " not in html  # no code
         assert len(re.findall(r'src="data:image/png;base64', html)) >= 3  # figures embedded
         assert "<script src=" not in html  # nothing loaded from elsewhere
-        assert "NaN" not in html and ">None<" not in html and "Figure size" not in html
+        text = re.sub(r"data:image/png;base64,[^\"]+", "", html)  # figures' bytes may spell anything
+        assert ">NaN<" not in text and ">None<" not in text and "Figure size" not in text
     lay = record["records"]["layout"]
     html2 = (run_dir / "02_scan_volume.html").read_text()
     assert f"{lay['window_to_ideal']:.2f}x what its rows alone need" in html2

@@ -70,7 +70,13 @@ def record(name: str, summary: dict | list):
 
     clean = _plain(json.loads(json.dumps(summary, default=str)))
     display({MIME: {"name": name, "summary": clean}}, raw=True)
-    return KINDS[name].from_summary(clean) if name in KINDS else clean
+    if name not in KINDS:
+        return clean
+    try:
+        return KINDS[name].from_summary(clean)
+    except (KeyError, TypeError, ValueError) as e:
+        log.warning("the %s record cannot be read as a result (%s: %s)", name, type(e).__name__, e)
+        return clean
 
 
 def _plain(value):
