@@ -111,7 +111,7 @@ def test_profile_and_layout_cli(sample_dir, tmp_path, capsys):
 
     config = str(sample_dir / "evtools.toml")
     assert main(["profile", "--config", config, "--out", str(tmp_path / "p")]) == 0
-    assert "flag full_scan" in capsys.readouterr().out
+    assert "Full scan: PARQUET_SCAN has no filter on date" in capsys.readouterr().out
     assert sorted(p.name for p in (tmp_path / "p").iterdir()) == [
         "operators.parquet",
         "plan.png",
