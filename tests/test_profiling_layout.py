@@ -111,7 +111,7 @@ def test_profile_and_layout_cli(sample_dir, tmp_path, capsys):
 
     config = str(sample_dir / "evtools.toml")
     assert main(["profile", "--config", config, "--out", str(tmp_path / "p")]) == 0
-    assert "flag full_scan" in capsys.readouterr().out
+    assert "Full scan: PARQUET_SCAN has no filter on date" in capsys.readouterr().out
     assert sorted(p.name for p in (tmp_path / "p").iterdir()) == [
         "operators.parquet",
         "plan.png",
@@ -122,5 +122,5 @@ def test_profile_and_layout_cli(sample_dir, tmp_path, capsys):
     assert main(["profile", "--config", config, "--sql", str(bad)]) == 0
     assert "warning: the filter wraps date" in capsys.readouterr().out
     assert main(["layout", "--config", config, "--out", str(tmp_path / "l"), "--repeats", "1"]) == 0
-    assert "the 2-day window reads" in capsys.readouterr().out
+    assert "the window of the last 2 dates reads" in capsys.readouterr().out
     assert (tmp_path / "l" / "ddl.sql").read_text().count("-- ") >= 8

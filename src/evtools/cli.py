@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from evtools import output, runlog
+from evtools import output, results, runlog, tables
 from evtools.cliargs import build_parser
 from evtools.config import DEFAULT_CONFIG, find_config, load_config
 from evtools.errors import CheckFailed, ConfigError, EvtoolsError
@@ -105,7 +105,7 @@ def cmd_quality(args: argparse.Namespace) -> int:
     con = open_engine(config)
     result = quality.analyse(con, config)
     runlog.note(**runlog.source_figures(con, config))
-    output.quality_summary(result.summary)
+    output.conclusion(results.Quality.from_summary(result.summary))
     if args.out:
         output.written(result.write(args.out), args.out)
     return 0
@@ -121,7 +121,9 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     scope = Scope(company=args.company, date_from=args.date_from, date_to=args.date_to)
     result = reconcile.reconcile(con, config, scope)
     runlog.note(**runlog.source_figures(con, config))
-    output.reconcile_summary(result.summary)
+    found = results.Reconciliation.from_summary(result.summary)
+    output.conclusion(found)
+    output.parts(found)
     if args.out:
         output.written(result.write(args.out), args.out)
     return 0
@@ -156,7 +158,8 @@ def cmd_profile(args: argparse.Namespace) -> int:
         sql, params = profiling.job_query(con, args.window_days)
     result = profiling.profile(con, sql, params)
     runlog.note(rows_read=result.totals["rows_scanned"], bytes_read=result.totals["bytes_read"])
-    output.profile_summary(result)
+    output.conclusion(results.Profile.from_summary({"full": result.totals, "flags": result.flags}))
+    output.table(result.operators, "operators", columns=tables.OPERATORS)
     if args.out:
         output.written(result.write(args.out), args.out)
     return 0
@@ -178,7 +181,8 @@ def cmd_layout(args: argparse.Namespace) -> int:
     (args.out / "ddl.sql").write_text(
         "\n\n".join(f"-- {name}\n{text}" for name, text in statements.items()) + "\n"
     )
-    output.layout_summary(result)
+    output.conclusion(results.Layout.from_summary(result.summary))
+    output.table(result.measurements, "what each query reads, per layout", columns=tables.MEASUREMENTS)
     output.echo(f"\nwrote layouts, measurements and ddl.sql to {args.out}")
     return 0
 

@@ -153,7 +153,11 @@ def validate(
         "recommended_lookback_days": lookback,
         "failures": failed[
             ["suite", "date", "expectation", "column", "observed", "unexpected_count", "evidence"]
-        ].to_dict(orient="records")
+            + ["threshold", "seen", "meaning", "action"]
+        ]
+        .assign(observed=failed["seen"])
+        .drop(columns="seen")
+        .to_dict(orient="records")
         if len(failed)
         else [],
     }
@@ -248,6 +252,7 @@ class _Gx:
         for result in next(iter(outcome.run_results.values())).results:
             config = result.expectation_config
             res = result.result or {}
+            meta = config.meta or {}
             rows.append(
                 {
                     "suite": suite_name,
@@ -263,6 +268,10 @@ class _Gx:
                     "error": (result.exception_info or {}).get("exception_message")
                     if not result.success
                     else None,
+                    "threshold": threshold(config.type, config.kwargs, params),
+                    "seen": "" if result.success else _seen(res),
+                    "meaning": meta.get("meaning", ""),
+                    "action": meta.get("action", ""),
                 }
             )
         return rows
@@ -298,7 +307,61 @@ class _Gx:
         if not self.docs:
             return None
         index = Path(self.docs) / "index.html"
-        return index if index.exists() else None
+        if not index.exists():
+            return None
+        from evtools.render import offline_docs
+
+        offline_docs(self.docs)
+        return index
+
+
+def threshold(kind: str, kwargs: dict, params: dict) -> str:
+    """What an expectation requires, in words, with its suite parameters resolved: "at most 36", "no nulls"."""
+
+    def value(v):
+        v = params.get(v["$PARAMETER"], v) if isinstance(v, dict) and "$PARAMETER" in v else v
+        if isinstance(v, pd.Timestamp | dt.datetime):
+            return str(v.date())
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)
+        return f"{v:,}" if isinstance(v, int | float) and not isinstance(v, bool) else str(v)
+
+    low, high = kwargs.get("min_value"), kwargs.get("max_value")
+    if kind == "expect_column_values_to_not_be_null":
+        return "no empty values"
+    if kind == "expect_column_values_to_be_in_type_list":
+        return "an integer type"
+    if kind == "expect_column_pair_values_to_be_equal":
+        return "equal values"
+    what = "sum " if kind == "expect_column_sum_to_be_between" else ""
+    if low is not None and high is not None:
+        return f"{what}between {value(low)} and {value(high)}"
+    if high is not None:
+        return f"{what}at most {value(high)}"
+    if low is not None:
+        return f"{what}at least {value(low)}"
+    return kind.removeprefix("expect_").replace("_", " ")
+
+
+def _seen(res: dict) -> str:
+    """The observed value of a failed expectation: its observed value, else the first unexpected values."""
+    observed = res.get("observed_value")
+    if observed is not None:
+        return _number(observed)
+    values = res.get("partial_unexpected_list") or []
+    if values:
+        shown = ", ".join(_number(v) for v in values[:3])
+        more = (res.get("unexpected_count") or len(values)) - min(len(values), 3)
+        return shown + (f" and {more:,} more" if more > 0 else "")
+    return ""
+
+
+def _number(v) -> str:
+    if isinstance(v, float):
+        return f"{v:,.1f}"
+    if isinstance(v, int) and not isinstance(v, bool):
+        return f"{v:,}"
+    return str(v)
 
 
 def _evidence(frame: pd.DataFrame, res: dict, batch: str) -> str:

@@ -393,6 +393,8 @@ def replay(
         frame,
         {
             "days": len(frame),
+            "first_day": first.isoformat(),
+            "last_day": last.isoformat(),
             "lookback_days": lookback,
             "verify_differences": int(frame["touched_differing_keys"].sum()),
             "lookback_missed_events": last_gap,
