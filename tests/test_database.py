@@ -284,3 +284,30 @@ def test_printed_postgres_script_runs_in_psql_and_gives_duckdbs_figures(configs,
     assert len(got) == len(expected) > 0
     assert_same_frame(got[keep], expected[keep])
 
+
+
+def test_layout_ddl_runs_in_postgres_with_the_data_and_a_default_partition(configs, postgres, tmp_path):
+    """The layout's PostgreSQL DDL, run by psql over the user's table: every row copied, the months of the span in
+    their partitions, the dates after it in DEFAULT, and a one-date query reading one partition."""
+    import psycopg
+
+    from evtools import ddl
+
+    _, remote = configs
+    spec = ddl.LayoutSpec.from_config(remote, "lake.facts", "2026-01-01", "2026-01-31")
+    script = tmp_path / "ddl.sql"
+    script.write_text(ddl.ddl(spec)["postgres"])
+    done = psql(postgres, script)
+    assert done.returncode == 0, done.stderr
+    with psycopg.connect(postgres.admin()) as c:
+        def one(sql):
+            return c.execute(sql).fetchone()[0]
+
+        assert one("SELECT count(*) FROM lake.facts_by_date") == one("SELECT count(*) FROM lake.facts") > 0
+        later = one("SELECT count(*) FROM lake.facts WHERE event_date >= DATE '2026-02-01'")
+        assert one("SELECT count(*) FROM lake.facts_by_date_default") == later > 0
+        assert one("SELECT count(*) FROM lake.facts_by_date_2026_01 WHERE event_date >= DATE '2026-02-01'") == 0
+        plan = "\n".join(r[0] for r in c.execute(
+            "EXPLAIN SELECT sum(event_count) FROM lake.facts_by_date WHERE event_date = DATE '2026-01-12'"
+        ).fetchall())
+    assert "facts_by_date_2026_01" in plan and "facts_by_date_default" not in plan
