@@ -136,15 +136,17 @@ def test_explain_rows_are_duckdbs(both, cons):
 
 
 def test_refresh_matches_duckdb_run_by_run(both, cons, tmp_path):
-    """Full, then incremental in steps (one with nothing new), then a lookback and a backfill run: each run's
-    counts and the whole table equal DuckDB's, and the table equals a full recomputation."""
+    """Full, then incremental in steps (one with nothing new), then (on the sample) a lookback rebuild and a
+    backfill: each run's counts and the whole table equal DuckDB's, and the table equals a full recomputation."""
     (local, remote), (duck, pg) = both, cons
     schema = "agg_" + remote.source("fact_events").catalog.split(".")[0]
     first, newest = duck.execute("SELECT min(ingested_at), max(ingested_at) FROM fact_events").fetchall()[0]
     span = newest - first
     untils = [first + span * f for f in (0.5, 0.6, 0.61)] + [first + span * 0.61, None]
-    runs = [{"until": u} for u in untils] + [{"full": True, "strategy": "lookback"}]
-    runs.append({"strategy": "lookback", "backfill": (dt.date(2026, 1, 3), dt.date(2026, 1, 9))})
+    runs = [{"until": u} for u in untils]
+    if schema == "agg_lake":  # the other strategies' SQL on the sample only: the 2M set adds time, not cases
+        runs += [{"full": True, "strategy": "lookback"}]
+        runs.append({"strategy": "lookback", "backfill": (dt.date(2026, 1, 3), dt.date(2026, 1, 9))})
     modes = []
     for kw in runs:
         got = refresh.refresh(remote, schema, con=pg, **kw)  # the session the analyses above ran on
@@ -156,7 +158,7 @@ def test_refresh_matches_duckdb_run_by_run(both, cons, tmp_path):
             refresh.table(local, tmp_path / "agg.duckdb").drop(columns="refreshed_at"),
         )
         modes.append(got.mode)
-    assert modes == ["full", "incremental", "incremental", "noop", "incremental", "full", "backfill"]
+    assert modes == ["full", "incremental", "incremental", "noop", "incremental", "full", "backfill"][: len(runs)]
     assert refresh.verify(remote, schema, pg).empty
     assert refresh.table(remote, schema, pg)["company_id"].str.startswith("acct-").all()
     history = refresh.runs(remote, schema, pg)
