@@ -145,6 +145,21 @@ def default_config_is_the_copy(sample_dir):
 
 
 @pytest.fixture(scope="session")
+def large_dir(tmp_path_factory) -> Path:
+    """A generated 2M-row set with time-ordered event ids (the sample's are random), shared by the engines' tests."""
+    from evtools.sample import SampleSpec, generate
+
+    folder = tmp_path_factory.mktemp("large")
+    generate(SampleSpec(rows=2_000_000, companies=200, days=120, seed=3, ordered_ids=True), folder, progress=False)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def large_config(large_dir):
+    return load_config(large_dir / "evtools.toml")
+
+
+@pytest.fixture(scope="session")
 def sample_config(sample_dir):
     return load_config(sample_dir / "evtools.toml")
 

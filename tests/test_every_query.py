@@ -95,7 +95,6 @@ REFRESH = (
     + ["refresh_verify", "refresh_table", "refresh_runs"]
 )
 RANGES = {f"{b}{i}": None for i in range(2, 9) for b in ("lo", "hi")} | {"lo1": 0, "hi1": 10**15}
-OWN_TABLES = {"refresh_table", "refresh_runs"}  # read the aggregate's tables by their own names
 
 
 def plan(spark: bool) -> list[tuple[str, dict]]:
@@ -112,8 +111,7 @@ def test_the_plan_runs_every_query():
     ran = {s for s, _ in plan(False)}
     assert ran == set(dialects.names())
     client = {pipeline.ZONES, "_gx_source", "_agg_touched", "_full_agg", "live.agg_company_daily_events"}
-    own = {"agg_company_daily_events", "evtools_runs"}  # the aggregate's tables read by their own names
-    pipeline.check([s for s, _ in plan(False)], pipeline.SOURCES | client | own)
+    pipeline.check([s for s, _ in plan(False)], pipeline.SOURCES | client)
 
 
 def _cell(v):
@@ -160,8 +158,6 @@ def setup(engine: str, con, duck_state: pa.Table) -> None:
 def run_plan(engine: str, con) -> dict[str, list[tuple]]:
     results = {}
     for name, params in plan(engine == "spark"):
-        if name in OWN_TABLES:
-            _use_aggregate(engine, con)
         for made in pipeline.step(name).makes - pipeline.step(name).reads:
             if "." not in made:
                 drop(con, made)  # a view in one pipeline may be a table in the next (as quality.prepare drops)
@@ -172,13 +168,6 @@ def run_plan(engine: str, con) -> dict[str, list[tuple]]:
         else:
             execute(con, name, params)
     return results
-
-
-def _use_aggregate(engine: str, con) -> None:
-    if engine == "duckdb":
-        con.execute("USE agg")
-    else:
-        con.connection.exec_driver_sql("SET search_path TO agg, public")
 
 
 def state_sample(config) -> pa.Table:

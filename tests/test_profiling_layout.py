@@ -100,10 +100,12 @@ def test_ddl_parses_and_names_the_users_keys(tmp_path):
         "PARTITION (event_date RANGE RIGHT FOR VALUES ('2025-02-01', '2025-03-01'))" in statements["synapse"]
     )
     assert "HASH(account_id)" in statements["synapse"]
-    assert statements["postgres"].count("PARTITION OF") == 3
+    assert statements["postgres"].count("PARTITION OF") == 4 and "PARTITION OF analytics.fact_events_by_date DEFAULT" in statements["postgres"]
+    assert "INSERT INTO analytics.fact_events_by_date SELECT * FROM analytics.fact_events" in statements["postgres"]
     assert '.partitionBy("event_date")' in statements["spark_dataframe"]
     assert '.sortWithinPartitions("account_id")' in statements["spark_dataframe"]
-    assert "cluster_by=['account_id']" in statements["dbt"]
+    assert "materialized='incremental'" in statements["dbt"] and '"account_id" AS "company_id"' in statements["dbt"]
+    assert "ROW_NUMBER() OVER" in statements["dbt"]  # the rule, from sql/versions.sql
 
 
 def test_profile_and_layout_cli(sample_dir, tmp_path, capsys):

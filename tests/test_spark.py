@@ -18,7 +18,6 @@ from evtools.cli import main
 from evtools.config import load_config
 from evtools.errors import DataError
 from evtools.refresh import FAULT_ENV
-from evtools.sample import SampleSpec, generate
 from evtools.sources import open_sources
 
 pytestmark = pytest.mark.spark
@@ -29,14 +28,6 @@ def on_spark(config, tmp_path=None):
     if tmp_path is not None:
         engine["aggregate_path"] = str(tmp_path / "lake")
     return dataclasses.replace(config, engine=dataclasses.replace(config.engine, **engine))
-
-
-@pytest.fixture(scope="module")
-def large_config(tmp_path_factory):
-    """2M rows with time-ordered event ids (the sample's are random), so both lookups are compared."""
-    folder = tmp_path_factory.mktemp("large")
-    generate(SampleSpec(rows=2_000_000, companies=200, days=120, seed=3, ordered_ids=True), folder, progress=False)
-    return load_config(folder / "evtools.toml")
 
 
 @pytest.fixture(scope="module")

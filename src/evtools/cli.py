@@ -193,11 +193,6 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     config = _config(args)
     if config.engine.kind == "spark":
         return _refresh_spark(args, config)
-    if config.engine.kind == "sql":
-        raise EvtoolsError(
-            "refresh: not available on the sql engine yet (quality, reconcile and explain are); "
-            "run it on duckdb or spark"
-        )
     if args.verify:
         diff = refresh.verify(config, args.db)
         output.table(diff, title=f"keys differing from a full recomputation: {len(diff)}")

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from evtools.config import Config
+from evtools import dbt_model
+from evtools.config import Config, Source
 
 # the statements sqlglot can check, by its dialect name (Synapse's table options are beyond its T-SQL grammar)
 DIALECTS = {
@@ -29,18 +30,23 @@ class LayoutSpec:
     company_column: str = "company_id"
     first_date: str = "2025-01-01"
     last_date: str = "2025-12-31"
+    source: Source | None = None  # fact_events with the user's column mapping (default: canonical names)
 
     @classmethod
     def from_config(
         cls, config: Config, table: str = "fact_events", first: str = "2025-01-01", last: str = "2025-12-31"
     ) -> LayoutSpec:
         source = config.source("fact_events")
-        return cls(table, source.column("date"), source.column("company_id"), first, last)
+        return cls(table, source.column("date"), source.column("company_id"), first, last, source)
 
 
 def ddl(spec: LayoutSpec) -> dict[str, str]:
-    """Dialect -> statement(s); plus 'synapse' (dedicated pool), 'spark_dataframe' (PySpark) and 'dbt' (a model
-    config block for BigQuery; other adapters name the same keys)."""
+    """Dialect -> statement(s); plus 'synapse' (dedicated pool), 'spark_dataframe' (PySpark) and 'dbt' (the
+    aggregate as a complete incremental model, ``evtools.dbt_model``).
+
+    PostgreSQL: a table partitioned by month ranges of the date column over the data's span, a DEFAULT partition
+    for the dates outside it (later months, stray dates), the rows copied in date and company order, an index on
+    (company, date), and the statistics gathered."""
     t, d, c = spec.table, spec.date_column, spec.company_column
     new = f"{t}_by_date"
     months = _month_starts(spec.first_date, spec.last_date)
@@ -59,13 +65,13 @@ def ddl(spec: LayoutSpec) -> dict[str, str]:
         f"AS SELECT * FROM {t} DISTRIBUTE BY {d} SORT BY {c};",
         "synapse": f"CREATE TABLE {new}\nWITH (\n    DISTRIBUTION = HASH({c}),\n    CLUSTERED COLUMNSTORE INDEX,\n"
         f"    PARTITION ({d} RANGE RIGHT FOR VALUES ({boundaries}))\n)\nAS SELECT * FROM {t};",
-        "postgres": f"CREATE TABLE {new} (LIKE {t} INCLUDING ALL) PARTITION BY RANGE ({d});\n{pg_parts}\n"
-        f"CREATE INDEX ON {new} ({c}, {d});",
+        "postgres": f"CREATE TABLE {new} (LIKE {t} INCLUDING DEFAULTS) PARTITION BY RANGE ({d});\n{pg_parts}\n"
+        f"CREATE TABLE {new}_default PARTITION OF {new} DEFAULT;\n"
+        f"INSERT INTO {new} SELECT * FROM {t} ORDER BY {d}, {c};\n"
+        f"CREATE INDEX ON {new} ({c}, {d});\nANALYZE {new};",
         "spark_dataframe": f'(spark.table("{t}")\n    .repartition("{d}")\n    .sortWithinPartitions("{c}")\n'
         f'    .write.partitionBy("{d}")\n    .mode("overwrite")\n    .saveAsTable("{new}"))',
-        "dbt": "{{ config(\n    materialized='incremental',\n    incremental_strategy='insert_overwrite',\n"
-        f"    partition_by={{'field': '{d}', 'data_type': 'date'}},\n    cluster_by=['{c}'],\n"
-        f"    unique_key=['{c}', '{d}']\n) }}}}",
+        "dbt": dbt_model.model(spec.source),
     }
 
 

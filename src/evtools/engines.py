@@ -17,7 +17,9 @@ code that calls them. ``open_engine(config)`` is the one place that picks an eng
 from __future__ import annotations
 
 import contextlib
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -25,6 +27,8 @@ import pandas as pd
 import pyarrow as pa
 from sqlglot import exp
 
+from evtools.errors import EvtoolsError
+from evtools.fsutil import locked
 from evtools.queries import load_sql, quote_ident
 
 
@@ -76,6 +80,25 @@ class Engine:
         """Run the statements of the block in one transaction: all of them or none."""
         raise NotImplementedError
         yield
+
+    # -- the refreshed aggregate (evtools.refresh) ---------------------------------------------------------------
+    @contextlib.contextmanager
+    def aggregate(self, config, where: str | Path | None = None, wait: float = 0.0, read_only: bool = False):
+        """The aggregate's home as the schema ``agg`` of the package's SQL, its state tables made; unless
+        ``read_only``, held against a concurrent refresh (waiting up to ``wait`` seconds, else ConcurrentRun).
+        ``where``: the engine's own place for it, default the config's. Yields that place as shown to users."""
+        raise NotImplementedError
+        yield
+
+    @contextlib.contextmanager
+    def scratch(self, config, where: str | Path | None = None):
+        """The aggregate (read only) as ``live`` and an empty scratch place as ``agg``, gone after the block: where
+        ``refresh --verify`` rebuilds the aggregate in full to compare."""
+        raise NotImplementedError
+        yield
+
+    def close(self) -> None:
+        """End the session."""
 
 
 def missing_parameters(name: str, needed: set[str], params: dict[str, Any]) -> None:
@@ -162,6 +185,47 @@ class DuckDBEngine(Engine):
             self.con.execute("ROLLBACK")
             raise
         self.con.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def aggregate(self, config, where=None, wait=0.0, read_only=False):
+        """The aggregate's DuckDB file (``where``, default settings.aggregate_db) attached as ``agg``; a refresh holds
+        ``<file>.lock``."""
+        db = Path(where) if where else config.aggregate_db
+        if read_only and not db.is_file():
+            raise EvtoolsError(f"{db}: no aggregate database yet; run evtools refresh first")
+        with contextlib.nullcontext() if read_only else locked(db, wait):
+            self.con.execute(f"ATTACH $p AS agg{' (READ_ONLY)' if read_only else ''}", {"p": str(db)})
+            try:
+                if not read_only:
+                    self.execute("refresh_state")
+                    self._refuse_old_rule(db)
+                yield str(db)
+            finally:
+                self.con.execute("DETACH agg")
+
+    def _refuse_old_rule(self, db: Path) -> None:
+        if self.con.execute(
+            "SELECT 1 FROM duckdb_tables() WHERE database_name = 'agg' AND table_name = 'evtools_latest'"
+        ).fetchall():
+            raise EvtoolsError(
+                f"{db}: built by an earlier evtools under another latest-version rule; rebuild it with refresh "
+                "--full into a new --db"
+            )
+
+    @contextlib.contextmanager
+    def scratch(self, config, where=None):
+        db = Path(where) if where else config.aggregate_db
+        with tempfile.TemporaryDirectory(prefix="evtools-verify-") as folder:
+            self.con.execute("ATTACH $p AS live (READ_ONLY)", {"p": str(db)})
+            self.con.execute("ATTACH $p AS agg", {"p": str(Path(folder) / "full.duckdb")})
+            try:
+                yield
+            finally:
+                self.con.execute("DETACH agg")
+                self.con.execute("DETACH live")
+
+    def close(self) -> None:
+        self.con.close()
 
 
 class TranspiledEngine(Engine):

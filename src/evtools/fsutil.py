@@ -1,18 +1,22 @@
-"""Writing outputs whole or not at all."""
+"""Writing outputs whole or not at all; a lock file held for a run."""
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import glob as globmod
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from evtools.errors import ConcurrentRun
 
 
 @contextlib.contextmanager
@@ -65,3 +69,26 @@ def files_at(path: Path, keep: Callable[[Path], bool]) -> list[Path] | None:
     if any(ch in str(path) for ch in "*?["):
         return sorted(Path(p) for p in globmod.glob(str(path), recursive=True) if Path(p).is_file())
     return [path] if path.is_file() else None
+
+
+@contextlib.contextmanager
+def locked(db: Path, wait: float = 0.0) -> Iterator[None]:
+    """Hold an exclusive lock on ``db`` (``<db>.lock``) for the run; wait up to ``wait`` seconds for it."""
+    db.parent.mkdir(parents=True, exist_ok=True)
+    path = db.with_name(db.name + ".lock")
+    with open(path, "a+") as handle:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise ConcurrentRun(
+                        f"{db}: another refresh is running (it holds {path}); wait for it or pass --wait SECONDS"
+                    ) from None
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -27,21 +27,19 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import decimal
-import fcntl
 import logging
 import os
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from evtools import pipeline
+from evtools import engines, pipeline
 from evtools.config import Config
-from evtools.errors import ConcurrentRun, EvtoolsError
-from evtools.queries import execute, first_row, load_sql, run
+from evtools.errors import EvtoolsError
+from evtools.queries import execute, first_row, run
 from evtools.rules import lookback_since
 from evtools.sources import open_sources
 
@@ -66,77 +64,47 @@ class RunResult:
     seconds: float
 
 
-@contextlib.contextmanager
-def locked(db: Path, wait: float = 0.0) -> Iterator[None]:
-    """Hold an exclusive lock on ``db`` (``<db>.lock``) for the run; wait up to ``wait`` seconds for it."""
-    db.parent.mkdir(parents=True, exist_ok=True)
-    path = db.with_name(db.name + ".lock")
-    with open(path, "a+") as handle:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise ConcurrentRun(
-                        f"{db}: another refresh is running (it holds {path}); wait for it or pass --wait SECONDS"
-                    ) from None
-                time.sleep(0.2)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def attach(con: duckdb.DuckDBPyConnection, db: Path) -> None:
-    con.execute("ATTACH $p AS agg", {"p": str(db)})
-    execute(con, "refresh_state")
-    if "evtools_latest" in _tables(con, "agg"):
-        con.execute("DETACH agg")
-        raise EvtoolsError(
-            f"{db}: built by an earlier evtools under another latest-version rule; rebuild it with refresh --full "
-            "into a new --db"
-        )
-
-
-def _tables(con: duckdb.DuckDBPyConnection, database: str) -> set[str]:
-    rows = con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = $d", {"d": database})
-    return {r[0] for r in rows.fetchall()}
-
-
-def state(con: duckdb.DuckDBPyConnection) -> tuple[str | None, dt.datetime | None]:
-    """(strategy, watermark) of the attached aggregate database; (None, None) before its first build."""
-    rows = con.execute(load_sql("refresh_read_state")).fetchall()
-    return rows[0] if rows else (None, None)
+def state(con) -> tuple[str | None, dt.datetime | None]:
+    """(strategy, watermark) of the aggregate attached as ``agg``; (None, None) before its first build."""
+    return first_row(con, "refresh_read_state") or (None, None)
 
 
 def refresh(
     config: Config,
-    db: Path | None = None,
+    db: Path | str | None = None,
     until: dt.datetime | None = None,
     strategy: str = "touched",
     full: bool = False,
     lookback_days: int | None = None,
     backfill: tuple[dt.date, dt.date] | None = None,
     wait: float = 0.0,
-    con: duckdb.DuckDBPyConnection | None = None,
+    con=None,
 ) -> RunResult:
-    """One refresh run of the aggregate in ``db`` (default: the config's aggregate_db)."""
+    """One refresh run of the aggregate in ``db``: on DuckDB a database file (default: settings.aggregate_db), on
+    the sql engine a schema of the database (default: ``[engine] schema``); ``con``: an open session of the
+    config's engine (default: one opened, and closed after the run)."""
     if strategy not in STRATEGIES:
         raise EvtoolsError(f"refresh --strategy: expected one of {', '.join(STRATEGIES)}, found '{strategy}'")
     db = Path(db) if db else config.aggregate_db
     lookback = config.settings.lookback_days if lookback_days is None else lookback_days
-    with locked(db, wait):
-        con = con or open_sources(config, names=("fact_events",))
-        attach(con, db)
-        try:
-            return _run(con, config, strategy, full, lookback, until, backfill)
-        finally:
-            con.execute("DETACH agg")
+    with _session(config, con) as engine, engine.aggregate(config, db, wait):
+        return _run(engine, strategy, full, lookback, until, backfill)
 
 
-def _run(con, config, strategy, full, lookback, until, backfill) -> RunResult:
+@contextlib.contextmanager
+def _session(config: Config, con=None, check: bool = True):
+    """``con`` as an engine, or a session on the config's engine opened for the block."""
+    if con is not None:
+        yield engines.of(con)
+        return
+    engine = engines.of(engines.open_engine(config, names=("fact_events",), check=check))
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
+def _run(con: engines.Engine, strategy, full, lookback, until, backfill) -> RunResult:
     start = time.perf_counter()
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     before_strategy, watermark = state(con)
@@ -159,55 +127,53 @@ def _run(con, config, strategy, full, lookback, until, backfill) -> RunResult:
     rows_read = keys = dates = 0
     if mode == "incremental" and until == watermark:
         mode = "noop"
-    con.execute("BEGIN TRANSACTION")
     try:
-        params = {"until": until, "watermark": watermark, "since": since, "now": now}
-        if mode == "full":
-            pipeline.run(con, pipeline.REFRESH_FULL[:-1], params)
-            _fault("after_latest")
-            pipeline.run(
-                con, pipeline.REFRESH_FULL[-1:], params, given=pipeline.made(pipeline.REFRESH_FULL[:-1])
+        with con.transaction():
+            params = {"until": until, "watermark": watermark, "since": since, "now": now}
+            if mode == "full":
+                pipeline.run(con, pipeline.REFRESH_FULL[:-1], params)
+                _fault("after_latest")
+                pipeline.run(
+                    con, pipeline.REFRESH_FULL[-1:], params, given=pipeline.made(pipeline.REFRESH_FULL[:-1])
+                )
+                rows_read, keys, dates = first_row(con, "refresh_counts_full")
+            elif mode == "backfill":
+                keys, dates = _backfill(con, backfill, watermark, now)
+            elif mode == "incremental" and strategy == "touched":
+                touched = pipeline.REFRESH_TOUCHED
+                pipeline.run(con, touched[:1], params, given=AGGREGATE)
+                missed = tuple(first_row(con, "refresh_missed", params))
+                pipeline.run(con, touched[1:-1], params, given=pipeline.made(touched[:1], AGGREGATE))
+                _fault("before_apply")
+                pipeline.run(con, touched[-1:], params, given=pipeline.made(touched[:-1], AGGREGATE))
+                _fault("after_apply")
+                rows_read, keys, dates = first_row(con, "refresh_counts")
+            elif mode == "incremental":
+                pipeline.run(con, pipeline.REFRESH_LOOKBACK, params, given=AGGREGATE)
+                missed = tuple(first_row(con, "refresh_missed", params))
+                _fault("after_apply")
+                rows_read, keys, dates = first_row(con, "refresh_counts_lookback")
+            new_watermark = watermark if mode in ("noop", "backfill") else until
+            execute(con, "refresh_set_state", {"strategy": strategy, "watermark": new_watermark, "now": now})
+            result = RunResult(
+                run_id,
+                strategy,
+                mode,
+                watermark,
+                new_watermark,
+                int(rows_read or 0),
+                int(keys or 0),
+                int(dates or 0),
+                int(missed[0]),
+                int(missed[1]),
+                round(time.perf_counter() - start, 3),
             )
-            rows_read, keys, dates = first_row(con, "refresh_counts_full")
-        elif mode == "backfill":
-            keys, dates = _backfill(con, backfill, watermark, now)
-        elif mode == "incremental" and strategy == "touched":
-            touched = pipeline.REFRESH_TOUCHED
-            pipeline.run(con, touched[:1], params, given=AGGREGATE)
-            missed = tuple(first_row(con, "refresh_missed", params))
-            pipeline.run(con, touched[1:-1], params, given=pipeline.made(touched[:1], AGGREGATE))
-            _fault("before_apply")
-            pipeline.run(con, touched[-1:], params, given=pipeline.made(touched[:-1], AGGREGATE))
-            _fault("after_apply")
-            rows_read, keys, dates = first_row(con, "refresh_counts")
-        elif mode == "incremental":
-            pipeline.run(con, pipeline.REFRESH_LOOKBACK, params, given=AGGREGATE)
-            missed = tuple(first_row(con, "refresh_missed", params))
-            _fault("after_apply")
-            rows_read, keys, dates = first_row(con, "refresh_counts_lookback")
-        new_watermark = watermark if mode in ("noop", "backfill") else until
-        execute(con, "refresh_set_state", {"strategy": strategy, "watermark": new_watermark, "now": now})
-        result = RunResult(
-            run_id,
-            strategy,
-            mode,
-            watermark,
-            new_watermark,
-            int(rows_read or 0),
-            int(keys or 0),
-            int(dates or 0),
-            int(missed[0]),
-            int(missed[1]),
-            round(time.perf_counter() - start, 3),
-        )
-        _log_run(con, result, started, until, "ok", None)
-        con.execute("COMMIT")
+            _log_run(con, result, started, until, "ok", None)
     except BaseException as e:
-        con.execute("ROLLBACK")
         failed = RunResult(
             run_id, strategy, mode, watermark, watermark, 0, 0, 0, 0, 0, round(time.perf_counter() - start, 3)
         )
-        with contextlib.suppress(duckdb.Error):
+        with contextlib.suppress(duckdb.Error, EvtoolsError):
             _log_run(con, failed, started, until, "failed", f"{type(e).__name__}: {e}"[:500])
         raise
     return result
@@ -273,29 +239,22 @@ def _fault(point: str) -> None:
     raise RuntimeError(f"injected fault at {point}")
 
 
-def verify(config: Config, db: Path | None = None) -> pd.DataFrame:
+def verify(config: Config, db: Path | str | None = None, con=None) -> pd.DataFrame:
     """Keys where the aggregate differs from a full recomputation as of its watermark (empty when exact).
 
-    The recomputation runs the full build's own steps into a scratch database, so the incremental runs are checked
-    against one pass over all rows."""
-    import tempfile
-
-    db = Path(db) if db else config.aggregate_db
-    if not db.is_file():
-        raise EvtoolsError(f"{db}: no aggregate database yet; run evtools refresh first")
-    con = open_sources(config, names=("fact_events",))
-    con.execute("ATTACH $p AS agg (READ_ONLY)", {"p": str(db)})
-    _, watermark = state(con)
-    con.execute("DETACH agg")
-    if watermark is None:
-        raise EvtoolsError(f"{db}: the aggregate has never been built; run evtools refresh first")
-    with tempfile.TemporaryDirectory(prefix="evtools-verify-") as scratch:
-        full = Path(scratch) / "full.duckdb"
-        con.execute("ATTACH $p AS agg", {"p": str(full)})
-        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        pipeline.run(con, pipeline.REFRESH_FULL, {"until": watermark, "now": now})
-        con.close()
-        return differences(db, full)
+    The recomputation runs the full build's own steps into a scratch place the engine gives (a scratch database
+    file; a schema inside a transaction rolled back), so the incremental runs are checked against one pass over all
+    rows, and nothing is written."""
+    with _session(config, con) as engine:
+        with engine.aggregate(config, db, read_only=True) as where:
+            _, watermark = state(engine)
+        if watermark is None:
+            raise EvtoolsError(f"{where}: the aggregate has never been built; run evtools refresh first")
+        with engine.scratch(config, db):
+            now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+            pipeline.run(engine, pipeline.REFRESH_FULL, {"until": watermark, "now": now})
+            given = pipeline.made(pipeline.REFRESH_FULL) | {"live.agg_company_daily_events"}
+            return pipeline.fetch(engine, ["refresh_verify"], given=given)
 
 
 def differences(db: Path, full: Path) -> pd.DataFrame:
@@ -309,22 +268,19 @@ def differences(db: Path, full: Path) -> pd.DataFrame:
         con.close()
 
 
-def table(config: Config, db: Path | None = None) -> pd.DataFrame:
-    """The aggregate as a frame (for small data and tests)."""
-    con = duckdb.connect(str(Path(db) if db else config.aggregate_db), read_only=True)
-    try:
-        return con.execute(load_sql("refresh_table")).df()
-    finally:
-        con.close()
+def table(config: Config, db: Path | str | None = None, con=None) -> pd.DataFrame:
+    """The aggregate as a frame (for small data and tests), ordered by key."""
+    return _read(config, db, con, "refresh_table")
 
 
-def runs(config: Config, db: Path | None = None) -> pd.DataFrame:
+def runs(config: Config, db: Path | str | None = None, con=None) -> pd.DataFrame:
     """One row per refresh run."""
-    con = duckdb.connect(str(Path(db) if db else config.aggregate_db), read_only=True)
-    try:
-        return con.execute(load_sql("refresh_runs")).df()
-    finally:
-        con.close()
+    return _read(config, db, con, "refresh_runs")
+
+
+def _read(config: Config, db, con, query: str) -> pd.DataFrame:
+    with _session(config, con, check=False) as engine, engine.aggregate(config, db, read_only=True):
+        return run(engine, query)
 
 
 @dataclass(frozen=True)

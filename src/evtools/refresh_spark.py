@@ -32,7 +32,8 @@ import pandas as pd
 from evtools import pipeline
 from evtools.config import Config
 from evtools.errors import EvtoolsError
-from evtools.refresh import AGGREGATE, RunResult, _fault, locked, lookup_ranges
+from evtools.fsutil import locked
+from evtools.refresh import AGGREGATE, RunResult, _fault, lookup_ranges
 from evtools.rules import lookback_since
 from evtools.spark import SparkConnection, connect, to_pandas
 
