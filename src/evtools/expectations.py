@@ -41,6 +41,7 @@ BATCHES = {
     "agg_company_daily_events": {"keys": "gx_keys", "totals": "gx_agg_totals"},
 }
 STEPS = {"gx_agg_totals": pipeline.GX_AGG_TOTALS}  # batches computed by more than one step
+WHOLE_FRAME = ("duplicates", "keys")  # batches whose every row is the evidence of a failed aggregate
 GIVEN = pipeline.SOURCES | {"_gx_source"} | pipeline.AGGREGATE
 
 
@@ -135,14 +136,12 @@ def validate(
         if name != "fact_events":
             target = "agg.agg_company_daily_events" if name == "agg_company_daily_events" else name
             con.execute(f"CREATE OR REPLACE TEMP VIEW _gx_source AS SELECT * FROM {_qualified(target)}")
-        for day in _bar(dates, name, progress):
-            for batch, sql in BATCHES[name].items():
-                expectations = [e for e in suite["expectations"] if e["meta"]["batch"] == batch]
-                if not expectations:
-                    continue
-                steps = STEPS.get(sql, [sql])
-                frame = pipeline.fetch(con, steps, _batch_params(con, sql, day, params, as_of), GIVEN)
-                rows += gx_ctx.run(name, batch, day, expectations, frame, params)
+        if len(dates) > 1:
+            from evtools import validate_all
+
+            rows += validate_all.validate_suite(con, gx_ctx, name, suite, dates, params, as_of, progress)
+        else:
+            rows += per_date(con, gx_ctx, name, suite["expectations"], dates, params, as_of)
     results = pd.DataFrame(rows)
     failed = results[~results["success"]] if len(results) else results
     summary = {
@@ -158,6 +157,31 @@ def validate(
         else [],
     }
     return Validation(results, gx_ctx.build_docs(), summary)
+
+
+def per_date(
+    con: duckdb.DuckDBPyConnection,
+    gx_ctx: _Gx,
+    name: str,
+    expectations: list[dict],
+    dates: list,
+    params: dict,
+    as_of: dt.datetime,
+    progress: bool = False,
+    tag: str = "",
+) -> list[dict]:
+    """Today's path: GX on each date's frame of each batch, for ``expectations`` (of suite ``name``); ``tag`` names
+    the GX objects of a subset of the suite's expectations."""
+    rows = []
+    for day in _bar(dates, name, progress):
+        for batch, sql in BATCHES[name].items():
+            chosen = [e for e in expectations if e["meta"]["batch"] == batch]
+            if not chosen:
+                continue
+            steps = STEPS.get(sql, [sql])
+            frame = pipeline.fetch(con, steps, _batch_params(con, sql, day, params, as_of), GIVEN)
+            rows += gx_ctx.run(name, batch, day, chosen, frame, params, tag)
+    return rows
 
 
 def default_suites() -> Path:
@@ -232,20 +256,19 @@ class _Gx:
             )
 
     def run(
-        self, suite_name: str, batch: str, day, expectations: list[dict], frame: pd.DataFrame, params: dict
+        self,
+        suite_name: str,
+        batch: str,
+        day,
+        expectations: list[dict],
+        frame: pd.DataFrame,
+        params: dict,
+        tag: str = "",
     ) -> list[dict]:
         """Validate ``frame`` with the (suite, batch) expectations; the GX objects are made once per (suite, batch)
-        and reused for every date, so memory stays flat however many dates run."""
-        key = (suite_name, batch)
-        if key not in self.checkpoints:
-            self.checkpoints[key] = self._checkpoint(suite_name, batch, expectations)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            outcome = self.checkpoints[key].run(
-                batch_parameters={"dataframe": frame}, expectation_parameters=dict(params)
-            )
+        (and ``tag``) and reused for every date, so memory stays flat however many dates run."""
         rows = []
-        for result in next(iter(outcome.run_results.values())).results:
+        for result in self.results(".".join(filter(None, (suite_name, batch, tag))), expectations, frame, params):
             config = result.expectation_config
             res = result.result or {}
             rows.append(
@@ -254,8 +277,7 @@ class _Gx:
                     "batch": batch,
                     "date": str(day),
                     "expectation": config.type,
-                    "column": config.kwargs.get("column")
-                    or f"{config.kwargs.get('column_A', '')}={config.kwargs.get('column_B', '')}".strip("="),
+                    "column": column_label(config.kwargs),
                     "success": bool(result.success),
                     "observed": res.get("observed_value"),
                     "unexpected_count": res.get("unexpected_count"),
@@ -267,9 +289,20 @@ class _Gx:
             )
         return rows
 
-    def _checkpoint(self, suite_name: str, batch: str, expectations: list[dict]):
+    def results(self, tag: str, expectations: list[dict], frame: pd.DataFrame, params: dict, docs: bool = True):
+        """GX's results for ``expectations`` on ``frame``, in their order (GX groups them by column); the GX objects
+        named ``tag`` are made on first use (recording into Data Docs when ``docs``) and reused."""
+        if tag not in self.checkpoints:
+            self.checkpoints[tag] = self._checkpoint(tag, expectations, docs)
+        checkpoint, order = self.checkpoints[tag]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            outcome = checkpoint.run(batch_parameters={"dataframe": frame}, expectation_parameters=dict(params))
+        results = next(iter(outcome.run_results.values())).results
+        return sorted(results, key=lambda r: order[r.expectation_config.id])
+
+    def _checkpoint(self, tag: str, expectations: list[dict], docs: bool):
         gx = self.gx
-        tag = f"{suite_name}.{batch}"
         asset = self.source.add_dataframe_asset(name=tag)
         batch_def = asset.add_batch_definition_whole_dataframe("batch")
         suite = self.ctx.suites.add(
@@ -284,8 +317,8 @@ class _Gx:
         definition = self.ctx.validation_definitions.add(
             gx.ValidationDefinition(name=tag, data=batch_def, suite=suite)
         )
-        actions = [gx.checkpoint.UpdateDataDocsAction(name="docs")] if self.docs else []
-        return self.ctx.checkpoints.add(
+        actions = [gx.checkpoint.UpdateDataDocsAction(name="docs")] if self.docs and docs else []
+        checkpoint = self.ctx.checkpoints.add(
             gx.Checkpoint(
                 name=tag,
                 validation_definitions=[definition],
@@ -293,12 +326,18 @@ class _Gx:
                 result_format={"result_format": "COMPLETE", "partial_unexpected_count": 10},
             )
         )
+        return checkpoint, {e.id: i for i, e in enumerate(suite.expectations)}
 
     def build_docs(self) -> Path | None:
         if not self.docs:
             return None
         index = Path(self.docs) / "index.html"
         return index if index.exists() else None
+
+
+def column_label(kwargs: dict) -> str:
+    """The column an expectation names in the results: its column, or column_A=column_B."""
+    return kwargs.get("column") or f"{kwargs.get('column_A', '')}={kwargs.get('column_B', '')}".strip("=")
 
 
 def _evidence(frame: pd.DataFrame, res: dict, batch: str) -> str:
@@ -313,9 +352,14 @@ def _evidence(frame: pd.DataFrame, res: dict, batch: str) -> str:
         frame.loc[[i for i in idx if i in frame.index]]
         if idx
         else frame
-        if batch in ("duplicates", "keys")
+        if batch in WHOLE_FRAME
         else None
     )
+    return keys_text(rows)
+
+
+def keys_text(rows: pd.DataFrame | None) -> str:
+    """Up to 10 company/date keys of ``rows``, in their order: "1001/2026-01-05; ..."."""
     if rows is None or rows.empty or "company_id" not in rows:
         return ""
     keys = rows[["company_id", "date"]].drop_duplicates().head(10)
