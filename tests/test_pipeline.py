@@ -110,6 +110,21 @@ PIPELINES = {
         pipeline.SOURCES | {"live.agg_company_daily_events"},
     ),
     "gx totals": (pipeline.GX_AGG_TOTALS, pipeline.SOURCES | pipeline.AGGREGATE),
+    "gx totals, all dates": (
+        ["gx_dates", *pipeline.GX_AGG_TOTALS_ALL],
+        pipeline.SOURCES | {"live.agg_company_daily_events"},
+    ),
+    **{
+        f"gx {name}, all dates": (["gx_dates", name], pipeline.SOURCES | {"_gx_source"})
+        for name in (
+            "gx_fact_rows_all",
+            "gx_fact_duplicates_all",
+            "gx_fact_lateness_all",
+            "gx_fact_freshness_all",
+            "gx_keys_all",
+            "gx_rows_all",
+        )
+    },
 }
 
 

@@ -120,6 +120,7 @@ REFRESH_FULL = [
 REFRESH_TOUCHED = ["refresh_new", "versions", "refresh_delta", "refresh_apply"]
 REFRESH_LOOKBACK = ["refresh_lookback", "versions", "refresh_lookback_window", "refresh_lookback_apply"]
 GX_AGG_TOTALS = ["gx_agg_version_rows", "versions", "gx_agg_totals"]
-GX_AGG_TOTALS_ALL = [*REFRESH_FULL, "gx_agg_totals_all"]  # every date at once, from a full build
+# every date at once: the latest versions as the full build makes them (its steps but the aggregate), summed per date
+GX_AGG_TOTALS_ALL = [*REFRESH_FULL[:-1], "gx_agg_totals_all"]
 
 AGGREGATE = frozenset({"agg.evtools_state", "agg.evtools_runs", "agg.evtools_versions", "agg.agg_company_daily_events"})
