@@ -31,6 +31,7 @@ import datetime as dt
 import logging
 import math
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,7 +111,17 @@ def validate_suite(
     found: dict[tuple[int, Any], dict] = {}
     fallback: dict[int, set] = {}
     for batch in _bar(batches, name, progress):
+        start = time.perf_counter()
         rows, later = _batch(con, gx, name, batch, expectations, params, as_of)
+        seconds = time.perf_counter() - start
+        tag = f"{name}.{batch}"
+        log.info(
+            "%s: %d dates in %.2f s",
+            tag,
+            len(set(dates)),
+            seconds,
+            extra={"batch": tag, "batch_seconds": seconds},
+        )
         found |= rows
         for index, days in later.items():
             fallback.setdefault(index, set()).update(days)
