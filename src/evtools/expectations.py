@@ -365,8 +365,15 @@ def _evidence(frame: pd.DataFrame, res: dict, batch: str) -> str:
 
 
 def keys_text(rows: pd.DataFrame | None) -> str:
-    """Up to 10 company/date keys of ``rows``, in their order: "1001/2026-01-05; ..."."""
+    """Up to 10 company/date keys of ``rows``, in their order: "1001/2026-01-05; ..."; a missing value is "null"
+    (whichever of None, NaN or NA the frame holds)."""
     if rows is None or rows.empty or "company_id" not in rows:
         return ""
     keys = rows[["company_id", "date"]].drop_duplicates().head(10)
-    return "; ".join(f"{r.company_id}/{pd.Timestamp(r.date).date()}" for r in keys.itertuples())
+    return "; ".join(f"{_shown(r.company_id)}/{_shown(r.date, day=True)}" for r in keys.itertuples())
+
+
+def _shown(value, day: bool = False) -> str:
+    if pd.isna(value):
+        return "null"
+    return str(pd.Timestamp(value).date()) if day else str(value)
