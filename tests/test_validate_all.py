@@ -14,6 +14,10 @@ value, unexpected count, evidence (the same up to 10 company/date keys; fewer th
 
 The suites are the shipped ones plus expectations that exercise the rewrite's options (mostly, strict bounds, a
 pair with nulls, a type list) and two types it does not rewrite, which run per date.
+
+The same comparison runs on that sample as a user's warehouse holds it (other column names, text company ids, VARCHAR
+event ids, INTEGER events), and on every date of the committed sample, whose duplicate rows and late rows per date are
+also counted here independently (the generator's ground truth; a pandas recount of the arrival lags).
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ from evtools.config import load_config
 from evtools.queries import load_sql
 from evtools.sample import SampleSpec, generate
 from evtools.sources import open_sources
+from tests.conftest import write_config
+from tests.test_foreign_schema import MAPPING
 
 ROOT = ex.Path(__file__).resolve().parents[1]
 START = dt.date(2026, 1, 1)
@@ -113,6 +119,10 @@ def faulty(tmp_path_factory):
     config = load_config(root / "s" / "evtools.toml", overrides={"coverage_target": 0.9})
     refresh.refresh(config)
     files = sorted((root / "s" / "fact_events").glob("*.parquet"))
+    # a lookback covering 90% of events leaves late rows on some dates (written into the file: the CLI reads it too)
+    with (root / "s" / "evtools.toml").open("a") as f:
+        f.write("coverage_target = 0.9\n")
+    assert config.settings.coverage_target == load_config(root / "s" / "evtools.toml").settings.coverage_target
 
     def nulls(frame):
         on_day = frame.index[frame["date"] == pd.Timestamp(DAY_NULLS)]
@@ -126,13 +136,7 @@ def faulty(tmp_path_factory):
         return pd.concat([frame, early], ignore_index=True)
 
     _write_rows(files[DAY_NULLS.day - 1], nulls)
-    con = duckdb.connect(str(config.aggregate_db))
-    con.execute(
-        "UPDATE agg_company_daily_events SET events = events + 7 "
-        "WHERE date = $d AND company_id = (SELECT min(company_id) FROM agg_company_daily_events)",
-        {"d": DAY_AGG},
-    )
-    con.close()
+    _raise_one_aggregate_key(config)
     api = pd.read_csv(root / "s" / "api_daily.csv")
     pd.concat([api, api[api["date"] == DAY_KEYS.isoformat()].head(2)]).to_csv(
         root / "s" / "api_daily.csv", index=False
@@ -148,51 +152,45 @@ def faulty(tmp_path_factory):
     return config, suites, as_of, dates
 
 
-def test_all_dates_in_one_pass_equal_the_per_date_path(faulty, tmp_path, caplog):
+def _raise_one_aggregate_key(config) -> None:
+    """DAY_AGG's fault: the aggregate's events of its first company on DAY_AGG raised by 7."""
+    con = duckdb.connect(str(config.aggregate_db))
+    con.execute(
+        "UPDATE agg_company_daily_events SET events = events + 7 "
+        "WHERE date = $d AND company_id = "
+        "(SELECT min(company_id) FROM agg_company_daily_events WHERE date = $d)",
+        {"d": DAY_AGG},
+    )
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def per_date(faulty) -> pd.DataFrame:
+    """The reference: ``validate`` called once for each date of the faulty sample."""
+    config, suites, as_of, dates = faulty
+    return pd.concat(
+        [ex.validate(config, dates=[d], folder=suites, as_of=as_of).results for d in dates], ignore_index=True
+    )
+
+
+def test_all_dates_in_one_pass_equal_the_per_date_path(faulty, per_date, tmp_path, caplog):
     config, suites, as_of, dates = faulty
     with caplog.at_level(logging.INFO, logger="evtools.validate_all"):
         fast = ex.validate(config, dates=dates, folder=suites, as_of=as_of, docs=tmp_path / "docs")
-    per_date = pd.concat(
-        [ex.validate(config, dates=[d], folder=suites, as_of=as_of).results for d in dates], ignore_index=True
-    )
     assert (
         len(fast.results)
         == len(per_date)
         == len(dates)
         * sum(len(json.loads((suites / f"{s}.json").read_text())["expectations"]) for s in ex.SUITES)
     )
-    mine, theirs = _keyed(fast.results), _keyed(per_date)
-    assert set(mine.index) == set(theirs.index)
-    differing = [
-        (key, mine.loc[key, COMPARED].tolist(), theirs.loc[key, COMPARED].tolist())
-        for key in theirs.index
-        if _compared(mine.loc[key]) != _compared(theirs.loc[key])
-    ]
-    assert not differing, differing[:5]
+    _assert_same(fast.results, per_date)
     # the same order as the per-date runs, suite by suite
     suite_order = {s: i for i, s in enumerate(ex.SUITES)}
     expected = per_date.sort_values(
         ["suite", "date"], key=lambda c: c.map(suite_order) if c.name == "suite" else c
     )
     assert fast.results[KEY].values.tolist() == expected[KEY].values.tolist()
-    # the faults did fail, each where it was made
-    failed = theirs[~theirs["success"]]
-    made = {
-        ("fact_events", "rows", str(DAY_NULLS), "expect_column_values_to_not_be_null", "company_id"): 3,
-        ("fact_events", "rows", str(DAY_NULLS), "expect_column_values_to_not_be_null", "events"): 4,
-        ("fact_events", "rows", str(DAY_NULLS), "expect_column_values_to_be_between", "events"): 5,
-        ("fact_events", "rows", str(EARLY), "expect_column_values_to_be_between", "date"): 2,
-        (
-            "agg_company_daily_events",
-            "totals",
-            str(DAY_AGG),
-            "expect_column_pair_values_to_be_equal",
-            "aggregate_events=source_events",
-        ): 1,
-        ("api_daily", "keys", str(DAY_KEYS), "expect_column_values_to_be_between", "n"): 2,
-    }
-    for key, count in made.items():
-        assert failed.loc[(*key, 0), "unexpected_count"] == count, key
+    failed = _assert_made_faults_fail(fast.results)
     assert (
         failed.loc[
             ("fact_events", "rows", str(DAY_NULLS), "expect_column_values_to_be_in_type_list", "events", 0),
@@ -230,3 +228,152 @@ def _plain(value):
     if value is None or (isinstance(value, float) and value != value):
         return None
     return value.item() if hasattr(value, "item") else value
+
+
+MADE = {
+    ("fact_events", "rows", str(DAY_NULLS), "expect_column_values_to_not_be_null", "company_id"): 3,
+    ("fact_events", "rows", str(DAY_NULLS), "expect_column_values_to_not_be_null", "events"): 4,
+    ("fact_events", "rows", str(DAY_NULLS), "expect_column_values_to_be_between", "events"): 5,
+    ("fact_events", "rows", str(EARLY), "expect_column_values_to_be_between", "date"): 2,
+    (
+        "agg_company_daily_events",
+        "totals",
+        str(DAY_AGG),
+        "expect_column_pair_values_to_be_equal",
+        "aggregate_events=source_events",
+    ): 1,
+    ("api_daily", "keys", str(DAY_KEYS), "expect_column_values_to_be_between", "n"): 2,
+}
+
+
+def _assert_same(mine: pd.DataFrame, theirs: pd.DataFrame) -> None:
+    """The same results, expectation by expectation and date by date: success, observed value, unexpected count and
+    evidence."""
+    assert len(mine) == len(theirs)
+    mine, theirs = _keyed(mine), _keyed(theirs)
+    assert set(mine.index) == set(theirs.index)
+    differing = [
+        (key, mine.loc[key, COMPARED].tolist(), theirs.loc[key, COMPARED].tolist())
+        for key in theirs.index
+        if _compared(mine.loc[key]) != _compared(theirs.loc[key])
+    ]
+    assert not differing, differing[:5]
+
+
+def _assert_made_faults_fail(results: pd.DataFrame) -> pd.DataFrame:
+    """Each fault made in the faulty sample fails where it was made, with the count made; the failed rows, keyed."""
+    keyed = _keyed(results)
+    failed = keyed[~keyed["success"]]
+    for key, count in MADE.items():
+        assert failed.loc[(*key, 0), "unexpected_count"] == count, key
+    nulls = ("fact_events", "rows", str(DAY_NULLS), "expect_column_values_to_not_be_null", "company_id", 0)
+    assert failed.loc[nulls, "evidence"] == f"null/{DAY_NULLS}"
+    return failed
+
+
+@pytest.fixture(scope="module")
+def foreign(faulty, tmp_path_factory):
+    """(config, suites folder, run time, dates) of the faulty sample as a user's warehouse holds it: other column
+    names, text company ids ('acct-1001'), VARCHAR event ids and INTEGER events; its aggregate built from those, with
+    DAY_AGG's fault made again."""
+    config, suites, as_of, _ = faulty
+    src, tmp = config.path.parent, tmp_path_factory.mktemp("validate_all_foreign")
+    con = duckdb.connect()
+    facts = (
+        "COPY (SELECT event_id::VARCHAR AS record_uid, 'acct-' || company_id AS account_id, date AS event_date, "
+        "event_ts AS happened_at, events::INTEGER AS event_count, ingested_at AS loaded_at, load_id AS batch "
+        "FROM read_parquet($src) WHERE (company_id IS NOT NULL AND events IS NOT NULL) OR $all) "
+        "TO $dst (FORMAT parquet)"
+    )
+    values = {"src": str(src / "fact_events" / "*.parquet"), "dst": str(tmp / "facts.parquet")}
+    con.execute(facts, values | {"all": False})  # the aggregate is built before the null keys arrive
+    con.execute(
+        "COPY (SELECT 'acct-' || company_id AS account, date AS day, events AS n FROM read_csv($src)) "
+        "TO $dst (HEADER)",
+        {"src": str(src / "api_daily.csv"), "dst": str(tmp / "api.csv")},
+    )
+    con.execute(
+        "COPY (SELECT 'acct-' || company_id AS account, date AS day, events AS total, computed_at AS built "
+        "FROM read_parquet($src)) TO $dst (FORMAT parquet)",
+        {"src": str(src / "dashboard.parquet"), "dst": str(tmp / "dash.parquet")},
+    )
+    s = config.settings
+    path = write_config(
+        tmp,
+        '[sources]\nfact_events = "facts.parquet"\napi_daily = "api.csv"\ndashboard = "dash.parquet"\n'
+        + MAPPING
+        + f"lookback_days = {s.lookback_days}\nearliest_date = {s.earliest_date}\n"
+        + f"coverage_target = {s.coverage_target}\n",
+    )
+    foreign = load_config(path)
+    refresh.refresh(foreign)
+    _raise_one_aggregate_key(foreign)
+    con.execute(facts, values | {"all": True})
+    dates = [r[0] for r in open_sources(foreign, check=False).execute(load_sql("dates")).fetchall()]
+    return foreign, suites, as_of, dates
+
+
+def test_a_foreign_schema_gives_the_per_date_results(foreign, faulty):
+    config, suites, as_of, dates = foreign
+    assert dates == faulty[3]
+    fast = ex.validate(config, dates=dates, folder=suites, as_of=as_of)
+    reference = ex.validate(config, dates=dates, folder=suites, as_of=as_of, one_pass=False)
+    _assert_same(fast.results, reference.results)
+    failed = _assert_made_faults_fail(fast.results)
+    # text ids: the suite's int64 type list on company_id fails on every date
+    type_list = ("fact_events", "rows", "expect_column_values_to_be_in_type_list", "company_id")
+    assert {k[2] for k in failed.index if (*k[:2], *k[3:5]) == type_list} == {str(d) for d in dates}
+    keys = failed.loc[("api_daily", "keys", str(DAY_KEYS), "expect_column_values_to_be_between", "n", 0), "evidence"]
+    assert keys.startswith("acct-") and keys.endswith(f"/{DAY_KEYS}")
+
+
+def test_validate_all_cli_exits_1_with_the_per_date_results(faulty, per_date, tmp_path):
+    from evtools.cli import main
+
+    config, suites, as_of, dates = faulty
+    args = ["validate", "--all", "--suite", "api_daily", "--config", str(config.path), "--suites", str(suites)]
+    assert main([*args, "--as-of", str(as_of), "--no-progress", "--out", str(tmp_path / "v")]) == 1
+    written = json.loads((tmp_path / "v" / "validation.json").read_text())
+    reference = per_date[per_date["suite"] == "api_daily"]
+    assert written["summary"]["dates"] == [str(d) for d in dates]
+    assert written["summary"]["failed"] == int((~reference["success"]).sum()) > 0
+    results = pd.DataFrame(written["results"])
+    mine, theirs = _keyed(results), _keyed(reference)
+    assert set(mine.index) == set(theirs.index)
+    for column in ("success", "unexpected_count"):
+        assert [_plain(v) for v in mine.loc[theirs.index, column]] == [_plain(v) for v in theirs[column]], column
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory, sample_dir):
+    """(config, run time, dates) of a copy of the committed sample, its aggregate built."""
+    folder = tmp_path_factory.mktemp("validate_all_sample") / "sample"
+    shutil.copytree(sample_dir, folder, ignore=shutil.ignore_patterns(".evtools"))
+    config = load_config(folder / "evtools.toml")
+    refresh.refresh(config)
+    as_of = dt.datetime.fromisoformat(json.loads((folder / "sample.json").read_text())["snapshot"])
+    dates = [r[0] for r in open_sources(config, check=False).execute(load_sql("dates")).fetchall()]
+    return config, as_of, dates
+
+
+def test_every_date_of_the_sample_gives_the_per_date_results(sample, truth, fact_frame):
+    config, as_of, dates = sample
+    suites = ROOT / "expectations"
+    fast = ex.validate(config, dates=dates, folder=suites, as_of=as_of)
+    reference = ex.validate(config, dates=dates, folder=suites, as_of=as_of, one_pass=False)
+    assert len(dates) == 60
+    _assert_same(fast.results, reference.results)
+    r = fast.results.set_index(["expectation", "column", "date"]).sort_index()
+    # duplicate rows per date: the generator's truth; the threshold is 0
+    assert config.settings.max_duplicate_rows == 0
+    want = truth.assign(date=truth["date"].astype(str)).groupby("date")["duplicate_rows"].sum()
+    extra = r.loc[("expect_column_sum_to_be_between", "extra")]
+    assert {d: int(v) for d, v in extra["observed"].items()} == {str(d): int(want[str(d)]) for d in dates}
+    assert extra["success"].tolist() == [want[d] == 0 for d in extra.index]
+    # late rows per date: a pandas recount of arrival lags beyond the recommended lookback; some dates pass, some fail
+    lookback = fast.summary["recommended_lookback_days"]
+    lag = (fact_frame["ingested_at"].dt.normalize() - pd.to_datetime(fact_frame["date"])).dt.days
+    share = (lag > lookback).groupby(pd.to_datetime(fact_frame["date"]).dt.date.astype(str)).mean()
+    late = r.loc[("expect_column_values_to_be_between", "late_share")]
+    passes = (share[late.index] <= config.settings.max_late_share).tolist()
+    assert late["success"].tolist() == passes and any(passes) and not all(passes)
