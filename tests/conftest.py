@@ -5,7 +5,7 @@ with its defaults; its injected faults are listed per company/date in ``ground_t
 in ``ground_truth_loads.parquet``. Tests compare evtools' figures with those exactly. Tests never write into
 data/sample itself (its run log, aggregate and reports land in the copy); the session fails if one did.
 
-Tests marked ``spark`` or ``browser`` need a system component. Where it is missing they are left out with one line
+Tests marked ``spark``, ``browser`` or ``postgres`` need a system component. Where it is missing they are left out with one line
 naming the Debian package to install; under CI (``CI=true``) a missing component is an error.
 """
 
@@ -21,7 +21,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from evtools.config import load_config
+from evtools.config import CONFIG_ENV, load_config
 from evtools.sources import open_sources
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,10 +53,23 @@ class Chromium(Component):
         return f"{' and '.join(absent)} not found" if absent else None
 
 
-# marker -> the component its tests need (a database server joins here the same way)
+class Postgres(Component):
+    def missing(self) -> str | None:
+        from tests.pgserver import binaries
+
+        if binaries() is None:
+            return "no PostgreSQL server binaries (initdb, pg_ctl) found"
+        for module, extra in (("sqlalchemy", "SQLAlchemy"), ("psycopg", "psycopg")):
+            if importlib.util.find_spec(module) is None:
+                return f"{extra} is not installed (pip install '.[sql]')"
+        return None
+
+
+# marker -> the component its tests need
 COMPONENTS = {
     "spark": Java("Java 17+ for the Spark engine", "openjdk-17-jre-headless"),
     "browser": Chromium("headless Chromium and its WebDriver", "chromium chromium-driver"),
+    "postgres": Postgres("a PostgreSQL server for the sql engine", "postgresql"),
 }
 _LEFT_OUT: list[str] = []
 
@@ -119,6 +132,18 @@ def sample_dir(tmp_path_factory) -> Path:
     return folder
 
 
+@pytest.fixture(scope="session", autouse=True)
+def default_config_is_the_copy(sample_dir):
+    """A command run without --config finds the sample copy, not data/sample (whose run log it would append to)."""
+    before = os.environ.get(CONFIG_ENV)
+    os.environ[CONFIG_ENV] = str(sample_dir / "evtools.toml")
+    yield
+    if before is None:
+        os.environ.pop(CONFIG_ENV, None)
+    else:
+        os.environ[CONFIG_ENV] = before
+
+
 @pytest.fixture(scope="session")
 def sample_config(sample_dir):
     return load_config(sample_dir / "evtools.toml")
@@ -151,3 +176,18 @@ def write_config(folder: Path, text: str) -> Path:
     path = folder / "evtools.toml"
     path.write_text(text)
     return path
+
+
+PG_PASSWORD_ENV = "EVTOOLS_TEST_PGPASSWORD"
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL server started for the session (tests.pgserver), its role's password in PG_PASSWORD_ENV."""
+    from tests.pgserver import PASSWORD, Server
+
+    server = Server.start()
+    os.environ[PG_PASSWORD_ENV] = PASSWORD
+    yield server
+    os.environ.pop(PG_PASSWORD_ENV, None)
+    server.stop()

@@ -23,5 +23,11 @@ class CheckFailed(EvtoolsError):
     exit_code = 1
 
 
+class EngineError(EvtoolsError):
+    """The engine or the environment failed (a database that cannot be reached, a statement it refused): exit 3."""
+
+    exit_code = 3
+
+
 class ConcurrentRun(EvtoolsError):
     """Another process holds the lock on the aggregate database."""

@@ -1,5 +1,5 @@
 -- expectations batch "freshness" of fact_events: hours from the newest ingested_at to the run ($as_of).
 -- reads: fact_events
 SELECT max(ingested_at) AS newest_ingested_at,
-       date_diff('second', max(ingested_at), CAST($as_of AS TIMESTAMP)) / 3600.0 AS hours_since_newest
+       CAST(date_diff('second', max(ingested_at), CAST($as_of AS TIMESTAMP)) AS DOUBLE) / 3600 AS hours_since_newest
 FROM fact_events
