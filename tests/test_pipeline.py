@@ -140,12 +140,9 @@ PIPELINES = {
         pipeline.SOURCES | {"live.agg_company_daily_events"},
     ),
     "gx totals": (pipeline.GX_AGG_TOTALS, pipeline.SOURCES | pipeline.AGGREGATE),
-    "gx totals, all dates": (
-        ["gx_dates", *pipeline.GX_AGG_TOTALS_ALL],
-        pipeline.SOURCES | {"live.agg_company_daily_events"},
-    ),
+    "gx totals, all dates": (pipeline.GX_AGG_TOTALS_ALL, pipeline.SOURCES | pipeline.AGGREGATE | {"_gx_dates"}),
     **{
-        f"gx {name}, all dates": (["gx_dates", name], pipeline.SOURCES | {"_gx_source"})
+        f"gx {name}, all dates": ([name], pipeline.SOURCES | {"_gx_source", "_gx_dates"})
         for name in (
             "gx_fact_rows_all",
             "gx_fact_duplicates_all",

@@ -30,21 +30,20 @@ import contextlib
 import datetime as dt
 import logging
 import math
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
 from evtools import expectations as ex
 from evtools import pipeline
-from evtools.queries import drop, first_row, quote_ident
+from evtools.queries import drop, first_row, quote_ident, register
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +105,7 @@ def validate_suite(
     """The rows ``expectations.per_date`` gives for ``dates`` (in its order), each batch computed for all the dates
     at once; what is not rewritten runs per date."""
     expectations = suite["expectations"]
-    pipeline.run(con, ["gx_dates"], {"dates": sorted(set(dates))})
+    register(con, "_gx_dates", pa.table({"date": pa.array(sorted(set(dates)), pa.date32())}))
     batches = [b for b in ex.BATCHES[name] if any(e["meta"]["batch"] == b for e in expectations)]
     found: dict[tuple[int, Any], dict] = {}
     fallback: dict[int, set] = {}
@@ -225,37 +224,16 @@ def _per_date(con, gx, name: str, expectations: list[dict], fallback: dict[int, 
 
 @contextlib.contextmanager
 def _relation(con, sql: str, values: dict) -> Iterator[None]:
-    """``_gx_batch`` for every date of _gx_dates, dropped afterwards. The aggregate's totals need a full build as of
-    its watermark: made by the full build's steps in a scratch database, the live aggregate attached as ``live``
-    meanwhile."""
-    steps = ALL_DATES[sql]
+    """``_gx_batch`` for every date of _gx_dates, dropped afterwards. The aggregate's totals read the full build's
+    latest versions as of the aggregate's watermark."""
+    if sql == "gx_agg_totals":
+        values = values | {"until": (first_row(con, "refresh_read_state") or (None, None))[1]}
     try:
-        if sql != "gx_agg_totals":
-            pipeline.run(con, steps, values, pipeline.made(["gx_dates"], ex.GIVEN))
-        else:
-            _totals(con, steps)
+        pipeline.run(con, ALL_DATES[sql], values, ex.GIVEN | {"_gx_dates"})
         yield
     finally:
-        drop(con, "_gx_batch")
-
-
-def _totals(con: duckdb.DuckDBPyConnection, steps: list[str]) -> None:
-    live = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = 'agg'").fetchall()[0][0]
-    watermark = (first_row(con, "refresh_read_state") or (None, None))[1]
-    con.execute("DETACH agg")
-    con.execute("ATTACH $p AS live (READ_ONLY)", {"p": live})
-    try:
-        with tempfile.TemporaryDirectory(prefix="evtools-validate-") as scratch:
-            con.execute("ATTACH $p AS agg", {"p": str(Path(scratch) / "full.duckdb")})
-            try:
-                now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-                given = pipeline.SOURCES | {"_gx_dates", "live.agg_company_daily_events"}
-                pipeline.run(con, steps, {"until": watermark, "now": now}, given)
-            finally:
-                con.execute("DETACH agg")
-    finally:
-        con.execute("DETACH live")
-        con.execute("ATTACH $p AS agg (READ_ONLY)", {"p": live})
+        for name in pipeline.made(ALL_DATES[sql], frozenset()):
+            drop(con, name)
 
 
 def _dtypes(con, gx, tag: str, rw: Rewrite, frame: pd.DataFrame, params: dict) -> None:

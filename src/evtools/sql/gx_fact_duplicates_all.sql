@@ -11,5 +11,5 @@ WHERE date IN (SELECT date FROM _gx_dates)
   AND event_id IN (
       SELECT event_id FROM fact_events WHERE date IN (SELECT date FROM _gx_dates) GROUP BY event_id HAVING count(*) > 1
   )
-GROUP BY ALL
+GROUP BY company_id, date, event_id, events
 HAVING count(*) > 1

@@ -7,6 +7,6 @@ SELECT d.date, f.newest_ingested_at, f.hours_since_newest
 FROM _gx_dates AS d
 CROSS JOIN (
     SELECT max(ingested_at) AS newest_ingested_at,
-           date_diff('second', max(ingested_at), CAST($as_of AS TIMESTAMP)) / 3600.0 AS hours_since_newest
+           CAST(date_diff('second', max(ingested_at), CAST($as_of AS TIMESTAMP)) AS DOUBLE) / 3600 AS hours_since_newest
     FROM fact_events
 ) AS f
