@@ -303,7 +303,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--date", action="append", type=_date, help="the date to validate (repeatable; default: the latest)"
     )
-    p.add_argument("--all", action="store_true", help="validate every date, one at a time")
+    p.add_argument(
+        "--all", action="store_true", help="validate every date (each batch's metrics for all dates in one pass)"
+    )
     p.add_argument(
         "--suites",
         type=Path,
