@@ -133,20 +133,18 @@ def engines_duckdb(config_path: Path) -> dict:
 def engines_postgres(config_path: Path) -> dict:
     from sqlalchemy.engine import make_url
 
-    from evtools import database
-
     if os.environ.get(URL_ENV):
         server, url = None, make_url(os.environ[URL_ENV])
     else:
         from tests.pgserver import PASSWORD, Server
 
-        server, url = Server.start(), None
+        server = Server.start()
         url = make_url(server.url).set(password=PASSWORD)
     try:
         source = load_config(config_path)
         load_s, rows, version = _load(source, url)
         config = _sql_config(source, url)
-        con, open_s = _timed(lambda: database.connect(config))
+        con, open_s = _timed(lambda: engines.open_engine(config))
         figures = measure(
             "postgres",
             config,
