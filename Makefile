@@ -8,9 +8,10 @@ STAMP := $(VENV)/.evtools-installed
 DEV_STAMP := $(VENV)/.evtools-dev-installed
 CONFIG ?= data/sample/evtools.toml
 LARGE ?= benchmarks/data/large
+ENGINES_SET ?= benchmarks/data/engines-2m
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-fast lint sample sample-large sample-large-ordered bench bench-spark clean
+.PHONY: help install demo test test-fast lint sample sample-large sample-large-ordered sample-engines bench bench-spark bench-engines clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -56,6 +57,13 @@ bench: $(DEV_STAMP) sample-large sample-large-ordered ## run the benchmarks on t
 bench-spark: $(DEV_STAMP) sample-large ## Spark local[2] against DuckDB on the large set: benchmarks/RESULTS-spark.md
 	$(BIN)/python benchmarks/run.py --data $(LARGE) --repeat 1 --results benchmarks/RESULTS-spark.md \
 	  $(foreach c,quality reconcile refresh_full refresh_daily,--case $(c) --case spark_$(c))
+
+sample-engines: $(STAMP) ## the 2M-row, 120-day, 200-company set for make bench-engines (outside git)
+	@test -f $(ENGINES_SET)/evtools.toml || $(BIN)/evtools sample --out $(ENGINES_SET) --rows 2000000 --companies 200 --days 120 --seed 3
+
+bench-engines: $(DEV_STAMP) sample-engines ## DuckDB, PostgreSQL and Spark local[2] on one 2M-row set: benchmarks/RESULTS-engines.md
+	$(BIN)/python benchmarks/run.py --data $(ENGINES_SET) --repeat 1 --results benchmarks/RESULTS-engines.md \
+	  --case engines_duckdb --case engines_postgres --case engines_spark
 
 clean: ## remove the venv, caches and rendered reports
 	rm -rf $(VENV) .pytest_cache .ruff_cache reports/20*/ reports/index.html data/sample/.evtools

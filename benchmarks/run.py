@@ -6,7 +6,8 @@ figure is also given as a ratio to the ``groupby`` yardstick measured in the sam
     python benchmarks/run.py --data benchmarks/data/large [--case NAME ...] [--repeat N] [--results FILE]
 
 Without --case every DuckDB case runs; the spark_* cases (Spark local[2] against the same DuckDB cases) run when
-named, as ``make bench-spark`` does, into RESULTS-spark.md.
+named, as ``make bench-spark`` does, into RESULTS-spark.md, and the engines_* cases (DuckDB, PostgreSQL and Spark on
+one set, ``engine_cases.py``) as ``make bench-engines`` does, into RESULTS-engines.md.
 """
 
 from __future__ import annotations
@@ -24,8 +25,12 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(1, str(HERE.parent))  # the repository: tests.pgserver starts the PostgreSQL server
 
+import engine_cases  # noqa: E402  (registers the engines_* cases)
 from cases import CASES  # noqa: E402
+
+OPT_IN = ("spark_", "engines_")  # cases that run only when named
 
 
 def child(name: str, config: Path) -> None:
@@ -126,6 +131,14 @@ TARGETS = [
             ("refresh_daily", "run_s"),
         )
     ],
+    *[
+        (
+            f"engines_{engine}",
+            "quality, reconcile, refresh full and daily: every key's figures equal DuckDB's on the same set",
+            lambda r, engine=engine: engine_cases.all_equal(r, engine),
+        )
+        for engine in ("postgres", "spark")
+    ],
     (
         "validate_all",
         "validate --all <= 10x groupby, peak RSS <= 1 GB",
@@ -185,14 +198,17 @@ def _same(r: dict, name: str) -> bool:
     return bool(common) and all(spark[k] == duck[k] for k in common)
 
 
-def write_results(results: list[dict], config: Path, out: Path) -> None:
+def write_results(
+    results: list[dict], config: Path, out: Path, sections: list[str] = (), load: float | None = None
+) -> None:
     base = next(r for r in results if r["case"] == "groupby")["seconds"]
     lines = [
         "# Benchmark results",
         "",
         f"- date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
         f"- machine: {platform.machine()}, {os.cpu_count()} cores, "
-        f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, Python {platform.python_version()}",
+        f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, Python {platform.python_version()}"
+        + (f"; load average {load:.1f} when the run started (other processes share the cores)" if load else ""),
         f"- data: {config.parent} ({rows_of(config):,} fact_events rows)",
         "- time: best of the runs, wall-clock; ratio: time / the groupby yardstick's time in this run",
         "- peak RSS: the case's own process, including the Python interpreter and imports; the Spark cases' driver JVM"
@@ -208,13 +224,16 @@ def write_results(results: list[dict], config: Path, out: Path) -> None:
             f"{r['peak_rss_mb']:.0f} | {extra} |"
         )
     by_case = {r["case"]: r for r in results}
-    lines += ["", "## Targets", "", "| case | target | measured | met |", "|---|---|---|---|"]
+    targets = []
     for name, what, check in TARGETS:
         try:
             figure, met = check(by_case)
         except KeyError:
             continue
-        lines.append(f"| {name} | {what} | {figure} | {'yes' if met else 'no'} |")
+        targets.append(f"| {name} | {what} | {figure} | {'yes' if met else 'no'} |")
+    if targets:
+        lines += ["", "## Targets", "", "| case | target | measured | met |", "|---|---|---|---|", *targets]
+    lines += sections
     out.write_text("\n".join(lines) + "\n")
 
 
@@ -236,14 +255,17 @@ def main() -> None:
     if args.child:
         child(args.child, config)
         return
-    default = [n for n in CASES if not n.startswith("spark_")]  # the Spark cases: make bench-spark
+    default = [n for n in CASES if not n.startswith(OPT_IN)]  # make bench-spark, make bench-engines
     names = ["groupby"] + [n for n in (args.case or default) if n != "groupby"]
+    load = os.getloadavg()[0]
     results = []
     for name in names:
         r = measure(name, config, args.repeat)
         print(f"{name:28s} {r['seconds']:8.2f} s  {r['peak_rss_mb']:7.0f} MB  {r['extra']}", flush=True)
         results.append(r)
-    write_results(results, config, args.results)
+    sections = engine_cases.section({r["case"]: r for r in results})
+    print("\n".join(sections))
+    write_results(results, config, args.results, sections, load)
     print(f"wrote {args.results}")
 
 

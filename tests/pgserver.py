@@ -1,10 +1,10 @@
-"""A real PostgreSQL server for the tests, started and stopped by them (never a mock).
+"""A real PostgreSQL server for the tests and the benchmarks, started and stopped by them (never a mock).
 
 ``Server.start()`` runs Debian's server binaries (``initdb``, ``pg_ctl``; package ``postgresql``) into a fresh
 folder on a free local port with a private socket folder; as root they run as the ``postgres`` user, since the
 server refuses to run as root. A role ``evtools`` with a password (``PASSWORD``, checked by scram-sha-256 over TCP)
-owns the database ``evtools``; the superuser connects through the socket. ``load`` copies a DuckDB query's result
-into a table with COPY.
+owns the database ``evtools``; the superuser connects through the socket. ``load`` (``copy_into`` on any server) copies a
+DuckDB query's result into a table with COPY.
 """
 
 from __future__ import annotations
@@ -122,26 +122,37 @@ class Server:
     def load(self, schema: str, table: str, duck, query: str, params: dict | None = None) -> int:
         """``query`` (run on the DuckDB connection ``duck``) as the table ``schema.table``, owned by evtools,
         through COPY; returns its rows."""
-        import psycopg
+        return copy_into(self.admin(), schema, table, duck, query, params, owner="evtools")
 
-        duck.execute("SET TimeZone = 'UTC'")
-        types = duck.execute(f"DESCRIBE {query}", params or {}).fetchall()
-        columns = ", ".join(f'"{name}" {PG_TYPES[kind]}' for name, kind, *_ in types)
-        with tempfile.TemporaryDirectory() as tmp:
-            csv = Path(tmp) / "rows.csv"
-            duck.execute(
-                f"COPY ({query}) TO '{csv}' (HEADER, TIMESTAMPFORMAT '%Y-%m-%d %H:%M:%S.%f%z')", params or {}
-            )
-            with psycopg.connect(self.admin(), autocommit=True) as c:
-                c.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}" AUTHORIZATION evtools')
-                c.execute(f'DROP TABLE IF EXISTS "{schema}"."{table}"')
-                c.execute(f'CREATE TABLE "{schema}"."{table}" ({columns})')
-                c.execute(f'ALTER TABLE "{schema}"."{table}" OWNER TO evtools')
-                with (
-                    c.cursor().copy(f'COPY "{schema}"."{table}" FROM STDIN (FORMAT csv, HEADER)') as copy,
-                    csv.open("rb") as f,
-                ):
-                    while chunk := f.read(1 << 20):
-                        copy.write(chunk)
-                c.execute(f'ANALYZE "{schema}"."{table}"')
-                return c.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()[0]
+
+def copy_into(
+    conninfo: str, schema: str, table: str, duck, query: str, params: dict | None = None, owner: str | None = None
+) -> int:
+    """``query`` (run on the DuckDB connection ``duck``) as the table ``schema.table`` (replaced) of the server
+    ``conninfo`` (a libpq connection string or URI), through a csv file and COPY, then ANALYZE; ``owner``: the role
+    that owns the schema and the table (default: the connecting one). Returns its rows."""
+    import psycopg
+
+    duck.execute("SET TimeZone = 'UTC'")
+    types = duck.execute(f"DESCRIBE {query}", params or {}).fetchall()
+    columns = ", ".join(f'"{name}" {PG_TYPES[kind]}' for name, kind, *_ in types)
+    with tempfile.TemporaryDirectory() as tmp:
+        csv = Path(tmp) / "rows.csv"
+        duck.execute(
+            f"COPY ({query}) TO '{csv}' (HEADER, TIMESTAMPFORMAT '%Y-%m-%d %H:%M:%S.%f%z')", params or {}
+        )
+        with psycopg.connect(conninfo, autocommit=True) as c:
+            authorization = f" AUTHORIZATION {owner}" if owner else ""
+            c.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"{authorization}')
+            c.execute(f'DROP TABLE IF EXISTS "{schema}"."{table}"')
+            c.execute(f'CREATE TABLE "{schema}"."{table}" ({columns})')
+            if owner:
+                c.execute(f'ALTER TABLE "{schema}"."{table}" OWNER TO {owner}')
+            with (
+                c.cursor().copy(f'COPY "{schema}"."{table}" FROM STDIN (FORMAT csv, HEADER)') as copy,
+                csv.open("rb") as f,
+            ):
+                while chunk := f.read(1 << 20):
+                    copy.write(chunk)
+            c.execute(f'ANALYZE "{schema}"."{table}"')
+            return c.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()[0]
