@@ -59,7 +59,7 @@ def quality_case(config_path: Path) -> dict:
 
 @case(
     "quality_pandas",
-    "the pandas way: read fact_events, keep the latest row per event_id, groupby company/date",
+    "the pandas way: read fact_events, keep each event_id's latest version (evtools' rule), groupby company/date",
 )
 def quality_pandas(config_path: Path) -> dict:
     import glob
@@ -72,7 +72,14 @@ def quality_pandas(config_path: Path) -> dict:
     df = pd.concat([pd.read_parquet(f, columns=cols) for f in files], ignore_index=True)
     total = df.groupby(["company_id", "date"])["events"].sum()
     dedup = df.drop_duplicates(subset=["company_id", "date", "event_id", "events"])
-    latest = df.sort_values(["ingested_at", "events"]).drop_duplicates("event_id", keep="last")
+    # the rule of evtools.rules: a payload's time is its first arrival; the latest version arrived last (ties: the
+    # larger events, then the later date, then the greater company_id)
+    payloads = df.sort_values("ingested_at", kind="stable").drop_duplicates(
+        subset=["event_id", "company_id", "date", "events"], keep="first"
+    )
+    latest = payloads.sort_values(["ingested_at", "events", "date", "company_id"]).drop_duplicates(
+        "event_id", keep="last"
+    )
     latest_sum = latest.groupby(["company_id", "date"])["events"].sum()
     return {
         "duplicate_excess": int(total.sum() - dedup["events"].sum()),
