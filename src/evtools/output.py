@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
-import pandas as pd
+from evtools.redact import scrub
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def echo(text: str = "") -> None:
-    print(text)
+    print(scrub(text))
 
 
 def written(paths: list, out) -> None:
@@ -16,7 +20,15 @@ def written(paths: list, out) -> None:
 
 
 def error(text: str) -> None:
-    print(f"evtools: {text}", file=sys.stderr)
+    """The one line of a failed command, on stderr."""
+    print(f"evtools: {scrub(text)}", file=sys.stderr)
+
+
+def traceback(e: BaseException) -> None:
+    """The traceback of ``e`` (``--debug``), secrets removed."""
+    import traceback as tb
+
+    print(scrub("".join(tb.format_exception(e))).rstrip(), file=sys.stderr)
 
 
 def table(frame: pd.DataFrame, title: str | None = None, max_rows: int = 30) -> None:
@@ -25,8 +37,10 @@ def table(frame: pd.DataFrame, title: str | None = None, max_rows: int = 30) -> 
     if frame.empty:
         print("  (no rows)")
         return
+    import pandas as pd
+
     with pd.option_context("display.width", 160, "display.max_columns", 40, "display.max_colwidth", 60):
-        print(frame.head(max_rows).to_string(index=False))
+        print(scrub(frame.head(max_rows).to_string(index=False)))
     if len(frame) > max_rows:
         print(f"  ... {len(frame) - max_rows} more rows")
 
