@@ -34,6 +34,26 @@ def _positive(text: str) -> int:
     return value
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"expected seconds, found '{text}'") from e
+    if not 0 <= value < 1e7:
+        raise argparse.ArgumentTypeError(f"expected seconds >= 0, found {value}")
+    return value
+
+
+def _natural(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"expected a whole number, found '{text}'") from e
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, found {value}")
+    return value
+
+
 def _share(text: str) -> float:
     try:
         value = float(text)
@@ -212,7 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-lag-days", type=_positive, default=45, help="cap on the late-arrival lag (default 45)"
     )
     p.add_argument(
-        "--tz-companies", type=int, default=2, help="companies whose API buckets by local day (default 2)"
+        "--tz-companies", type=_natural, default=2, help="companies whose API buckets by local day (default 2)"
     )
 
     p = command("sources")
@@ -265,12 +285,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="touched: exact, follows the new rows (default); lookback: the fixed-window job",
     )
     p.add_argument(
-        "--lookback-days", type=int, help="the window of the lookback strategy (default: settings)"
+        "--lookback-days", type=_natural, help="the window of the lookback strategy (default: settings)"
     )
     p.add_argument("--from", dest="date_from", type=_date, help="backfill: first date to rebuild")
     p.add_argument("--to", dest="date_to", type=_date, help="backfill: last date to rebuild")
     p.add_argument(
-        "--wait", type=float, default=0.0, help="seconds to wait for a running refresh (default 0)"
+        "--wait", type=_seconds, default=0.0, help="seconds to wait for a running refresh (default 0)"
     )
     p.add_argument(
         "--verify",
@@ -376,5 +396,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="a notebook parameter (repeatable); unknown names are rejected",
     )
-    p.add_argument("--timeout", type=_positive, default=900, help="seconds a cell may run (default 900)")
+    p.add_argument(
+        "--timeout", type=_positive, default=900, help="seconds a cell may run, or a kernel may take to start (default 900)"
+    )
+    p.add_argument(
+        "--wait",
+        type=_seconds,
+        default=0.0,
+        help="seconds to wait for another report into --out, or a running refresh (default 0)",
+    )
     return parser
