@@ -28,9 +28,10 @@ import datetime as dt
 import fcntl
 import logging
 import os
+import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
@@ -62,11 +63,17 @@ class RunResult:
     missed_by_lookback_rows: int
     missed_by_lookback_events: int
     seconds: float
+    waiting_rows: int = 0  # rows ingested after the run's until: a later run takes them
+    future_rows: int = (
+        0  # among them, rows whose ingested_at is later than the run's start (a wrong clock or value)
+    )
 
 
 @contextlib.contextmanager
 def locked(db: Path, wait: float = 0.0) -> Iterator[None]:
-    """Hold an exclusive lock on ``db`` (``<db>.lock``) for the run; wait up to ``wait`` seconds for it."""
+    """Hold an exclusive lock on ``db`` (``<db>.lock`` beside the file it resolves to, so a symlink to it shares the
+    lock) for the run; wait up to ``wait`` seconds for it."""
+    db = Path(db).resolve()
     db.parent.mkdir(parents=True, exist_ok=True)
     path = db.with_name(db.name + ".lock")
     with open(path, "a+") as handle:
@@ -87,8 +94,25 @@ def locked(db: Path, wait: float = 0.0) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def attach(con: duckdb.DuckDBPyConnection, db: Path) -> None:
-    con.execute("ATTACH $p AS agg", {"p": str(db)})
+def attach(con: duckdb.DuckDBPyConnection, db: Path, wait: float = 0.0) -> None:
+    """Open the aggregate database for writing. Another process holding it open (DuckDB locks the file) is waited
+    for up to ``wait`` seconds, then ConcurrentRun: readers should open the snapshot (``snapshot_path``)."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            con.execute("ATTACH $p AS agg", {"p": str(db)})
+            break
+        except duckdb.Error as e:  # another process: a lock conflict; this one: "already attached"
+            if "lock" not in str(e).lower() and "already attached" not in str(e):
+                raise EvtoolsError(
+                    f"{db}: cannot open as the aggregate's DuckDB database: {_line(e)}"
+                ) from None
+            if time.monotonic() >= deadline:
+                raise ConcurrentRun(
+                    f"{db}: another process has the aggregate database open; readers open its snapshot "
+                    f"{snapshot_path(db).name}; wait for it or pass --wait SECONDS"
+                ) from None
+            time.sleep(0.2)
     execute(con, "refresh_state")
     if _tables(con, "agg") & {"evtools_latest"} and "evtools_versions" not in _tables(con, "agg"):
         con.execute("DETACH agg")
@@ -100,6 +124,60 @@ def attach(con: duckdb.DuckDBPyConnection, db: Path) -> None:
 def _tables(con: duckdb.DuckDBPyConnection, database: str) -> set[str]:
     rows = con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = $d", {"d": database})
     return {r[0] for r in rows.fetchall()}
+
+
+def snapshot_path(db: Path) -> Path:
+    """The read-only snapshot of ``db`` that readers open (``<db stem>.snapshot.duckdb`` beside it)."""
+    return Path(db).with_name(f"{Path(db).stem}.snapshot.duckdb")
+
+
+def readable(db: Path) -> Path:
+    """What a reader opens: the snapshot when there is one, else the database itself (built by an older evtools)."""
+    snap = snapshot_path(db)
+    return snap if snap.is_file() else Path(db)
+
+
+def publish_snapshot(con: duckdb.DuckDBPyConnection, db: Path) -> Path:
+    """Copy the attached aggregate's table, state and run log (not the per-event state) into a new DuckDB file and
+    switch it in as the snapshot with one rename: a reader sees the previous run's or this one's, never a mix."""
+    snap = snapshot_path(db)
+    for stray in snap.parent.glob(f".{snap.name}.tmp-*"):  # a killed run's (this run holds the lock)
+        stray.unlink(missing_ok=True)
+    tmp = snap.with_name(f".{snap.name}.tmp-{os.getpid()}")
+    try:
+        con.execute("ATTACH $p AS snap", {"p": str(tmp)})
+        try:
+            execute(con, "snapshot_publish")
+        finally:
+            con.execute("DETACH snap")
+        os.replace(tmp, snap)
+    finally:
+        tmp.unlink(missing_ok=True)
+        tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
+    return snap
+
+
+def _line(e: Exception) -> str:
+    return str(e).strip().splitlines()[0]
+
+
+def clamp_until(con, until: dt.datetime | None, now: dt.datetime) -> tuple[dt.datetime, int, int]:
+    """The run's until, and the rows it leaves for later: (until, waiting rows, future rows).
+
+    ``until`` later than ``now`` is refused (rows ingested later have not arrived yet); by default it is the newest
+    ingested_at not later than now, so a row stamped in the future (9999-12-31) never carries the watermark past
+    now. Rows ingested after until wait for a later run; those stamped after now are "from the future"."""
+    if until is not None and until > now:
+        raise EvtoolsError(
+            f"refresh --until {until}: later than now ({now:%Y-%m-%d %H:%M:%S} UTC); rows ingested after now "
+            "have not arrived yet"
+        )
+    until = until or first_row(con, "newest_ingested_by", {"until": now})[0]
+    waiting, future, newest = first_row(con, "future_rows", {"until": until or now, "now": now})
+    if until is None:
+        held = f"its {future:,} rows are all stamped after now (newest {newest})" if future else "it is empty"
+        raise EvtoolsError(f"fact_events has no row ingested by now ({held}): nothing to refresh")
+    return until, int(waiting), int(future)
 
 
 def state(con: duckdb.DuckDBPyConnection) -> tuple[str | None, dt.datetime | None]:
@@ -122,15 +200,54 @@ def refresh(
     """One refresh run of the aggregate in ``db`` (default: the config's aggregate_db)."""
     if strategy not in STRATEGIES:
         raise EvtoolsError(f"refresh --strategy: expected one of {', '.join(STRATEGIES)}, found '{strategy}'")
-    db = Path(db) if db else config.aggregate_db
+    db = _db_path(db or config.aggregate_db)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     lookback = config.settings.lookback_days if lookback_days is None else lookback_days
     with locked(db, wait):
         con = con or open_sources(config, names=("fact_events",))
-        attach(con, db)
+        spill_within(con, config.settings.memory_limit)
+        until, waiting, future = clamp_until(con, until, now)
+        attach(con, db, wait)
         try:
-            return _run(con, config, strategy, full, lookback, until, backfill)
+            result = _run(con, config, strategy, full, lookback, until, backfill)
+            publish_snapshot(con, db)
         finally:
             con.execute("DETACH agg")
+    return replace(result, waiting_rows=waiting, future_rows=future)
+
+
+PER_THREAD = 32 * 2**20  # what one thread of DuckDB's spilling hash aggregate needs to make progress
+_UNITS = {"": 1, "b": 1, "kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12, "kib": 2**10, "mib": 2**20, "gib": 2**30}
+_UNITS["tib"] = 2**40
+
+
+def memory_bytes(limit: str) -> float:
+    """A memory_limit setting ("500MB", "2GiB", "80%") in bytes."""
+    number, unit = re.fullmatch(r"\s*([\d.]+)\s*([a-zA-Z%]*)\s*", limit).groups()
+    if unit == "%":
+        return float(number) / 100 * os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return float(number) * _UNITS[unit.lower()]
+
+
+def spill_within(con: duckdb.DuckDBPyConnection, memory_limit: str) -> None:
+    """Let the refresh's statements spill to disk rather than fail within ``memory_limit``: the tables it writes
+    need no insertion order, and it runs at most one thread per ``PER_THREAD`` of the limit (each thread of an
+    aggregation over every event_id holds its own buffers; 50MB on 2 threads runs out where 1 thread spills)."""
+    con.execute("SET preserve_insertion_order = false")
+    threads = int(con.execute("SELECT current_setting('threads')").fetchone()[0])
+    most = max(1, int(memory_bytes(memory_limit) // PER_THREAD))
+    if threads > most:
+        con.execute("SET threads = $n", {"n": most})
+
+
+def _db_path(db: Path) -> Path:
+    """The aggregate database's real path (symlinks followed); EvtoolsError for a folder."""
+    db = Path(db).expanduser().resolve()
+    if db.is_dir():
+        raise EvtoolsError(
+            f"--db {db}: is a folder; expected the aggregate's DuckDB file (it is created if missing)"
+        )
+    return db
 
 
 def _run(con, config, strategy, full, lookback, until, backfill) -> RunResult:
@@ -241,9 +358,13 @@ def _log_run(con, r: RunResult, started, until, status: str, error: str | None) 
 
 
 def _fault(point: str) -> None:
-    """Fail here when the test seam asks for it (``EVTOOLS_REFRESH_FAULT=raise:<point>`` or ``kill:<point>``)."""
+    """Fail here when the test seam asks for it (``EVTOOLS_REFRESH_FAULT=raise:<point>`` or ``kill:<point>``), or
+    hold the run's transaction open for 8 seconds (``sleep:<point>``)."""
     wanted = os.environ.get(FAULT_ENV, "")
     if not wanted.endswith(f":{point}"):
+        return
+    if wanted.startswith("sleep:"):
+        time.sleep(8)
         return
     if wanted.startswith("kill:"):
         os.kill(os.getpid(), 9)
@@ -254,13 +375,24 @@ def verify(config: Config, db: Path | None = None) -> pd.DataFrame:
     """Keys where the aggregate differs from a full recomputation as of its watermark (empty when exact).
 
     The recomputation runs the full build's own steps into a scratch database beside the spill folder, so the
-    comparison checks the incremental runs against one pass over all rows, not against the stored state."""
-    import tempfile
-
+    comparison checks the incremental runs against one pass over all rows, not against the stored state. With no
+    refresh running, the aggregate itself is checked (holding the refresh lock meanwhile); while one runs, its last
+    published snapshot, so a verification never sees a run half done."""
     db = Path(db) if db else config.aggregate_db
     if not db.is_file():
         raise EvtoolsError(f"{db}: no aggregate database yet; run evtools refresh first")
     con = open_sources(config, names=("fact_events",))
+    spill_within(con, config.settings.memory_limit)
+    try:
+        with locked(db):
+            return _verify(con, db)
+    except ConcurrentRun:
+        return _verify(con, readable(db))
+
+
+def _verify(con: duckdb.DuckDBPyConnection, db: Path) -> pd.DataFrame:
+    import tempfile
+
     con.execute("ATTACH $p AS live (READ_ONLY)", {"p": str(db)})
     rows = con.execute("SELECT watermark FROM live.evtools_state").fetchall()
     if not rows or rows[0][0] is None:
@@ -275,8 +407,8 @@ def verify(config: Config, db: Path | None = None) -> pd.DataFrame:
 
 
 def table(config: Config, db: Path | None = None) -> pd.DataFrame:
-    """The aggregate as a frame (for small data and tests)."""
-    con = duckdb.connect(str(Path(db) if db else config.aggregate_db), read_only=True)
+    """The aggregate as a frame (for small data and tests), from its snapshot."""
+    con = duckdb.connect(str(readable(Path(db) if db else config.aggregate_db)), read_only=True)
     try:
         return con.execute(load_sql("refresh_table")).df()
     finally:
@@ -284,8 +416,8 @@ def table(config: Config, db: Path | None = None) -> pd.DataFrame:
 
 
 def runs(config: Config, db: Path | None = None) -> pd.DataFrame:
-    """One row per refresh run."""
-    con = duckdb.connect(str(Path(db) if db else config.aggregate_db), read_only=True)
+    """One row per refresh run, from the aggregate's snapshot."""
+    con = duckdb.connect(str(readable(Path(db) if db else config.aggregate_db)), read_only=True)
     try:
         return con.execute(load_sql("refresh_runs")).df()
     finally:
