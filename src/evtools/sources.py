@@ -236,7 +236,34 @@ def _raw_relation(con: duckdb.DuckDBPyConnection, source: Source, name: str) -> 
         rel.create_view(name, replace=True)
     except duckdb.Error as e:
         raise DataError(f"{source.location}: cannot read as {fmt}: {_first_line(e)}") from e
+    _check_unique_columns(con, source, files[0], fmt)
     return files if fmt == "parquet" else None
+
+
+def _check_unique_columns(con: duckdb.DuckDBPyConnection, source: Source, first: str, fmt: str) -> None:
+    """DataError when a column the mapping uses occurs twice in the file's header (DuckDB would silently read the
+    second as NAME_1)."""
+    if fmt == "parquet":
+        rows = con.execute(
+            "SELECT name FROM parquet_schema($f) WHERE num_children IS NULL", {"f": first}
+        ).fetchall()
+        names = [r[0] for r in rows]
+    elif fmt == "csv":
+        names = list(
+            con.execute(
+                "SELECT * FROM read_csv($f, header = false, all_varchar = true) LIMIT 1", {"f": first}
+            ).fetchone()
+            or ()
+        )
+    else:
+        return
+    used = {source.column(c.name) for c in SCHEMA[source.name]}
+    twice = sorted({n for n in names if n in used and names.count(n) > 1})
+    if twice:
+        raise DataError(
+            f"{source.location}: column '{twice[0]}' occurs {names.count(twice[0])} times in {Path(first).name}; "
+            "expected each mapped column once"
+        )
 
 
 def _attach(con: duckdb.DuckDBPyConnection, source: Source, name: str) -> None:
