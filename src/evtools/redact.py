@@ -17,7 +17,8 @@ MASK = "***"
 _REGISTERED: set[str] = set()
 _PATTERNS = (
     (re.compile(r"(hooks\.slack\.com/services/)[^\s'\"<>]+"), r"\1" + MASK),
-    (re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@'\"<>]*:)[^\s@/'\"<>]+(@)"), r"\1" + MASK + r"\2"),
+    # scheme://user:password@host, also once a path has collapsed its // (scheme:/user:password@host)
+    (re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*:/{1,2}[^\s:/@'\"<>]*:)[^\s@/'\"<>]+(@)"), r"\1" + MASK + r"\2"),
 )
 
 

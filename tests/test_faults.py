@@ -1,0 +1,116 @@
+"""Fault injection: report, layout, quality and refresh killed (SIGKILL) or interrupted (SIGINT, SIGTERM) at random
+moments (seeded) leave the previous output exactly as it was, and the next run succeeds."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from evtools import refresh
+from evtools.config import load_config
+from tests.conftest import SAMPLE
+from tests.test_hardening import digest
+
+pytestmark = pytest.mark.slow
+SIGNALS = (signal.SIGKILL, signal.SIGINT, signal.SIGTERM)
+
+
+def _argv(command: str, config: Path, out: Path) -> list[str]:
+    return {
+        "quality": ["quality", "--config", str(config), "--out", str(out)],
+        "layout": ["layout", "--config", str(config), "--out", str(out), "--repeats", "1"],
+        "report": [
+            "report",
+            "investigation",
+            "--config",
+            str(config),
+            "--out",
+            str(out),
+            "--date",
+            "2026-03-01",
+            "--only",
+            "03_duplicates_late_appends",
+        ],
+        "refresh": ["refresh", "--config", str(config)],
+    }[command]
+
+
+def _start(argv: list[str]) -> subprocess.Popen:
+    env = {**os.environ, "EVTOOLS_NO_PROGRESS": "1"}
+    cmd = [sys.executable, "-m", "evtools.cli", *argv]
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def _finish(argv: list[str]) -> float:
+    start = time.perf_counter()
+    proc = _start(argv)
+    _, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err
+    return time.perf_counter() - start
+
+
+def _strays(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob(".*") if ".tmp-" in p.name or ".old-" in p.name]
+
+
+@pytest.mark.parametrize("command", ["quality", "layout", "report", "refresh"])
+def test_killed_or_interrupted_runs_keep_the_previous_output(tmp_path, command):
+    rng = random.Random(f"faults-{command}")
+    project = tmp_path / "project"
+    shutil.copytree(SAMPLE, project, ignore=shutil.ignore_patterns(".evtools"))
+    config, out = project / "evtools.toml", tmp_path / "out"
+    state = project / ".evtools"
+    if command == "refresh":
+        _finish(["refresh", "--config", str(config), "--until", "2026-02-01"])
+        out = state
+    seconds = _finish(_argv(command, config, out))
+    if command == "refresh":  # each trial starts again from the aggregate of 2026-02-01
+        shutil.rmtree(state)
+        _finish(["refresh", "--config", str(config), "--until", "2026-02-01"])
+        baseline = tmp_path / "baseline"
+        shutil.copytree(state, baseline)
+    before = digest(out)
+    startup = _finish(["--help"])  # a signal before evtools runs is the interpreter's, not evtools'
+    for signum in SIGNALS:
+        for _ in range(2 if command != "report" else 1):
+            if command == "refresh":
+                shutil.rmtree(state)
+                shutil.copytree(baseline, state)
+                before = digest(out)
+            moment = startup + rng.uniform(0.0, 0.95) * max(seconds - startup, 0.1)
+            left = set(_strays(out.parent))  # what earlier SIGKILLs left
+            proc = _start(_argv(command, config, out))
+            time.sleep(moment)
+            proc.send_signal(signum)
+            _, err = proc.communicate(timeout=600)
+            what = f"{command} {signal.Signals(signum).name} after {moment:.2f} s: exit {proc.returncode}"
+            if proc.returncode == 0:  # it finished first: then its output is whole and new
+                assert not _strays(out.parent), what  # and it cleared what earlier kills left
+                continue
+            expected = -signal.SIGKILL if signum == signal.SIGKILL else 130
+            assert proc.returncode == expected, f"{what}: {err}"
+            if signum != signal.SIGKILL:
+                assert err.strip() == f"evtools: interrupted ({signal.Signals(signum).name})", what
+                assert set(_strays(out.parent)) <= left, what  # interrupted runs clean up after themselves
+            # what a SIGKILL leaves beside the output (its temporary folder) the next run removes (checked below)
+            now = {k: v for k, v in digest(out).items() if ".tmp-" not in k and ".old-" not in k}
+            if (
+                command == "refresh"
+            ):  # the database file may be checkpointed: what it holds is checked instead
+                now = {k: v for k, v in now.items() if k == "aggregate.snapshot.duckdb"}
+                assert now and refresh.verify(load_config(config)).empty, what
+                continue
+            # the previous output, unchanged; or, when the signal came after the switch, the new one, whole
+            assert now == before or set(now) == set(before), what
+    _finish(_argv(command, config, out))  # the next run succeeds, and clears what a killed run left
+    assert not _strays(out.parent)
+    if command == "refresh":
+        assert refresh.verify(load_config(config)).empty
