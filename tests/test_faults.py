@@ -43,15 +43,16 @@ def _argv(command: str, config: Path, out: Path) -> list[str]:
     }[command]
 
 
-def _start(argv: list[str]) -> subprocess.Popen:
-    env = {**os.environ, "EVTOOLS_NO_PROGRESS": "1"}
+def _start(argv: list[str], tmp: Path) -> subprocess.Popen:
+    """evtools ``argv`` as a process whose temp folder (DuckDB's spill folders) is ``tmp``."""
+    env = {**os.environ, "EVTOOLS_NO_PROGRESS": "1", "TMPDIR": str(tmp)}
     cmd = [sys.executable, "-m", "evtools.cli", *argv]
     return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
-def _finish(argv: list[str]) -> float:
+def _finish(argv: list[str], tmp: Path) -> float:
     start = time.perf_counter()
-    proc = _start(argv)
+    proc = _start(argv, tmp)
     _, err = proc.communicate(timeout=600)
     assert proc.returncode == 0, err
     return time.perf_counter() - start
@@ -64,21 +65,23 @@ def _strays(folder: Path) -> list[Path]:
 @pytest.mark.parametrize("command", ["quality", "layout", "report", "refresh"])
 def test_killed_or_interrupted_runs_keep_the_previous_output(tmp_path, command):
     rng = random.Random(f"faults-{command}")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
     project = tmp_path / "project"
     shutil.copytree(SAMPLE, project, ignore=shutil.ignore_patterns(".evtools"))
     config, out = project / "evtools.toml", tmp_path / "out"
     state = project / ".evtools"
     if command == "refresh":
-        _finish(["refresh", "--config", str(config), "--until", "2026-02-01"])
+        _finish(["refresh", "--config", str(config), "--until", "2026-02-01"], tmp)
         out = state
-    seconds = _finish(_argv(command, config, out))
+    seconds = _finish(_argv(command, config, out), tmp)
     if command == "refresh":  # each trial starts again from the aggregate of 2026-02-01
         shutil.rmtree(state)
-        _finish(["refresh", "--config", str(config), "--until", "2026-02-01"])
+        _finish(["refresh", "--config", str(config), "--until", "2026-02-01"], tmp)
         baseline = tmp_path / "baseline"
         shutil.copytree(state, baseline)
     before = digest(out)
-    startup = _finish(["--help"])  # a signal before evtools runs is the interpreter's, not evtools'
+    startup = _finish(["--help"], tmp)  # a signal before evtools runs is the interpreter's, not evtools'
     for signum in SIGNALS:
         for _ in range(2 if command != "report" else 1):
             if command == "refresh":
@@ -87,7 +90,7 @@ def test_killed_or_interrupted_runs_keep_the_previous_output(tmp_path, command):
                 before = digest(out)
             moment = startup + rng.uniform(0.0, 0.95) * max(seconds - startup, 0.1)
             left = set(_strays(out.parent))  # what earlier SIGKILLs left
-            proc = _start(_argv(command, config, out))
+            proc = _start(_argv(command, config, out), tmp)
             time.sleep(moment)
             proc.send_signal(signum)
             _, err = proc.communicate(timeout=600)
@@ -110,7 +113,8 @@ def test_killed_or_interrupted_runs_keep_the_previous_output(tmp_path, command):
                 continue
             # the previous output, unchanged; or, when the signal came after the switch, the new one, whole
             assert now == before or set(now) == set(before), what
-    _finish(_argv(command, config, out))  # the next run succeeds, and clears what a killed run left
+    _finish(_argv(command, config, out), tmp)  # the next run succeeds, and clears what a killed run left
     assert not _strays(out.parent)
+    assert not list(tmp.glob("evtools-spill-*"))  # a killed run's spill folder too
     if command == "refresh":
         assert refresh.verify(load_config(config)).empty

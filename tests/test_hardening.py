@@ -165,10 +165,10 @@ def test_3_two_reports_into_one_folder_take_turns(reports_with_a_good_run, capsy
 
     out, argv = reports_with_a_good_run
     before = digest(out)
-    with locked(out):  # another report holds the folder
+    with locked(out / ".evtools.lock"):  # another report holds the folder
         code = main([*argv, "--date", "2026-02-20"])
         failed(
-            capsys, code, argv, 3, f"{out.resolve()}: another evtools process is writing this reports folder"
+            capsys, code, argv, 3, f"{out.resolve()}: another evtools process is writing it"
         )
     assert digest(out) == before
     assert main([*argv, "--date", "2026-02-20", "--wait", "5"]) == 0

@@ -3,7 +3,7 @@
 An output folder is written beside its target (``.NAME.tmp-*``) and switched in with one rename: an atomic exchange
 of the two folders where the system has it (Linux renameat2), else two renames whose gap the next run repairs. A
 reader sees the old output or the new one, never a mix; a failure or a kill leaves the old one. One process at a time
-publishes a given folder (a lock per resolved path, so symlinks to one folder share it); stray temporary folders
+publishes a given folder (``.NAME.lock`` beside it, found through symlinks); stray temporary folders
 are removed on every exit path, and those a killed run left are removed by the next run on the same folder.
 """
 
@@ -14,7 +14,6 @@ import ctypes
 import errno
 import fcntl
 import glob as globmod
-import hashlib
 import os
 import shutil
 import tempfile
@@ -31,16 +30,14 @@ if TYPE_CHECKING:
 
 @contextlib.contextmanager
 def locked(
-    path: Path, wait: float = 0.0, what: str = "output folder", lock_file: Path | None = None
+    lock_file: Path,
+    wait: float = 0.0,
+    what: str = "output folder",
+    busy: str = "another evtools process is writing it",
 ) -> Iterator[None]:
-    """Hold an exclusive lock on ``path`` for the block; wait up to ``wait`` seconds for it, else ConcurrentRun.
-
-    The lock file is ``lock_file``, else one per resolved path in the temp folder (nothing is left in the output)."""
-    path = Path(path).resolve()
-    if lock_file is None:
-        folder = Path(tempfile.gettempdir()) / "evtools-locks"
-        folder.mkdir(exist_ok=True)
-        lock_file = folder / (hashlib.sha1(str(path).encode()).hexdigest()[:20] + ".lock")
+    """Hold an exclusive lock on ``lock_file`` (created if missing; its folder resolved, so symlinks share it) for
+    the block; wait up to ``wait`` seconds for it, else ConcurrentRun: "``what``: ``busy``; wait ..."."""
+    lock_file = Path(lock_file).parent.resolve() / Path(lock_file).name
     lock_file.parent.mkdir(parents=True, exist_ok=True)
     with open(lock_file, "a+") as handle:
         deadline = time.monotonic() + wait
@@ -50,14 +47,21 @@ def locked(
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise ConcurrentRun(
-                        f"{path}: another evtools process is writing this {what}; wait for it or pass --wait SECONDS"
-                    ) from None
+                    raise ConcurrentRun(f"{what}: {busy}; wait for it or pass --wait SECONDS") from None
                 time.sleep(0.1)
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def lock_file(out: Path) -> Path | None:
+    """The lock of the output folder ``out``: ``.NAME.lock`` beside it; none for a folder inside a staging folder
+    (``.X.tmp-*``), which is private to the process writing it."""
+    out = Path(out)
+    if out.parent.name.startswith(".") and ".tmp-" in out.parent.name:
+        return None
+    return out.parent / f".{out.name}.lock"
 
 
 def check_folder(out: Path, flag: str = "--out") -> Path:
@@ -88,7 +92,8 @@ def staged(out: Path, wait: float = 0.0) -> Iterator[Path]:
     not; the folder is removed on every exit path."""
     out = check_folder(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with locked(out, wait):
+    lock = lock_file(out)
+    with locked(lock, wait, f"{out}") if lock else contextlib.nullcontext():
         clean_strays(out)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
         try:

@@ -25,19 +25,17 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import logging
 import os
 import re
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from evtools import pipeline
+from evtools import fsutil, pipeline
 from evtools.config import Config
 from evtools.errors import ConcurrentRun, EvtoolsError
 from evtools.queries import execute, first_row, load_sql, run
@@ -69,29 +67,12 @@ class RunResult:
     )
 
 
-@contextlib.contextmanager
-def locked(db: Path, wait: float = 0.0) -> Iterator[None]:
+def locked(db: Path, wait: float = 0.0):
     """Hold an exclusive lock on ``db`` (``<db>.lock`` beside the file it resolves to, so a symlink to it shares the
     lock) for the run; wait up to ``wait`` seconds for it."""
     db = Path(db).resolve()
-    db.parent.mkdir(parents=True, exist_ok=True)
     path = db.with_name(db.name + ".lock")
-    with open(path, "a+") as handle:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise ConcurrentRun(
-                        f"{db}: another refresh is running (it holds {path}); wait for it or pass --wait SECONDS"
-                    ) from None
-                time.sleep(0.2)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return fsutil.locked(path, wait, str(db), f"another refresh is running (it holds {path})")
 
 
 def attach(con: duckdb.DuckDBPyConnection, db: Path, wait: float = 0.0) -> None:
@@ -217,7 +198,17 @@ def refresh(
 
 
 PER_THREAD = 32 * 2**20  # what one thread of DuckDB's spilling hash aggregate needs to make progress
-_UNITS = {"": 1, "b": 1, "kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12, "kib": 2**10, "mib": 2**20, "gib": 2**30}
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "kb": 1e3,
+    "mb": 1e6,
+    "gb": 1e9,
+    "tb": 1e12,
+    "kib": 2**10,
+    "mib": 2**20,
+    "gib": 2**30,
+}
 _UNITS["tib"] = 2**40
 
 

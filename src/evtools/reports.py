@@ -302,7 +302,7 @@ def run_report(
     reports_dir = fsutil.check_folder(reports_dir)
     day_dir = reports_dir / date.isoformat()
     final, failed_dir = day_dir / kind, day_dir / f"{kind}-failed"
-    with fsutil.locked(reports_dir, wait, "reports folder"):
+    with fsutil.locked(reports_dir / ".evtools.lock", wait, f"{reports_dir}"):
         day_dir.mkdir(parents=True, exist_ok=True)
         for target in (final, failed_dir):
             fsutil.clean_strays(target)

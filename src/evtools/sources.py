@@ -83,10 +83,25 @@ def define_macros(con: duckdb.DuckDBPyConnection) -> None:
 
 @cache
 def _spill_dir() -> str:
-    """One folder per process where DuckDB may spill when a query exceeds memory_limit; removed at exit."""
-    path = tempfile.mkdtemp(prefix="evtools-spill-")
+    """One folder per process where DuckDB may spill when a query exceeds memory_limit; removed at exit, and the
+    folders of processes that died without exiting (SIGKILL) are removed by the next one."""
+    for old in Path(tempfile.gettempdir()).glob("evtools-spill-*-*"):
+        pid = old.name.split("-")[2]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    path = tempfile.mkdtemp(prefix=f"evtools-spill-{os.getpid()}-")
     atexit.register(shutil.rmtree, path, True)
     return path
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def open_sources(
