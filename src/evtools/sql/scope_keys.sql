@@ -1,5 +1,6 @@
 -- What a reconcile scope finds: the company/date keys of the dashboard and the API within it ($company NULL: any;
 -- $date_from, $date_to NULL: open), whether the company occurs at all, and what the two sources hold overall.
+-- reads: dashboard, api_daily
 WITH k AS (SELECT company_id, date FROM dashboard UNION SELECT company_id, date FROM api_daily)
 SELECT count(*) FILTER (
            WHERE ($company IS NULL OR CAST(company_id AS VARCHAR) = $company)
