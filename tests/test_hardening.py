@@ -167,9 +167,7 @@ def test_3_two_reports_into_one_folder_take_turns(reports_with_a_good_run, capsy
     before = digest(out)
     with locked(out / ".evtools.lock"):  # another report holds the folder
         code = main([*argv, "--date", "2026-02-20"])
-        failed(
-            capsys, code, argv, 3, f"{out.resolve()}: another evtools process is writing it"
-        )
+        failed(capsys, code, argv, 3, f"{out.resolve()}: another evtools process is writing it")
     assert digest(out) == before
     assert main([*argv, "--date", "2026-02-20", "--wait", "5"]) == 0
 
@@ -311,14 +309,25 @@ def test_4_a_signal_inside_a_query_is_exit_130_with_a_run_record(project, tmp_pa
         text=True,
         env=env,
     )
-    time.sleep(6)  # well inside the query
+    _wait_cpu(proc.pid, 4.0)  # start-up takes about 2 s of CPU: then it is inside the query
     proc.send_signal(signum)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
     assert err == f"evtools: interrupted ({signal.Signals(signum).name})\n"
     record = json.loads((project / ".evtools" / "runs.jsonl").read_text().splitlines()[-1])
     assert record["command"] == "profile" and record["status"] == "interrupted" and record["exit_code"] == 130
     assert not list(tmp_path.glob("evtools-spill-*"))  # the spill folder went with the process
+
+
+def _wait_cpu(pid: int, seconds: float) -> None:
+    """Until process ``pid`` has used ``seconds`` of CPU (however loaded the machine is)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        if (int(fields[11]) + int(fields[12])) / tick >= seconds:
+            return
+        time.sleep(0.1)
 
 
 # 5. refresh spills within memory_limit ------------------------------------------------------------------------------
@@ -356,6 +365,8 @@ def test_6_the_aggregate_can_be_read_while_a_refresh_writes(project, tmp_path):
     config = load_config(config_path)
     assert cli(["refresh", "--config", str(config_path), "--until", "2026-02-01"]).returncode == 0
     before = refresh.table(config)
+    hold = tmp_path / "hold"
+    hold.touch()  # the refresh below stays inside its transaction while this file exists
     slow = subprocess.Popen(
         [
             sys.executable,
@@ -367,12 +378,14 @@ def test_6_the_aggregate_can_be_read_while_a_refresh_writes(project, tmp_path):
             "--until",
             "2026-02-20",
         ],
-        env={**os.environ, refresh.FAULT_ENV: "sleep:after_apply"},
+        env={**os.environ, refresh.FAULT_ENV: "hold:after_apply", "EVTOOLS_REFRESH_HOLD": str(hold)},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(4)  # the slow refresh holds the lock and the database now
+    deadline = time.monotonic() + 120
+    while not list(config.aggregate_db.parent.glob("*.wal")) and time.monotonic() < deadline:
+        time.sleep(0.2)  # until the slow refresh has written inside its transaction
     assert refresh.table(config).equals(before)  # readers read the snapshot
     verify = cli(["refresh", "--verify", "--config", str(config_path)])
     assert verify.returncode == 0, verify.stderr
@@ -386,6 +399,7 @@ def test_6_the_aggregate_can_be_read_while_a_refresh_writes(project, tmp_path):
     link.symlink_to(config.aggregate_db)
     through_link = cli(["refresh", "--config", str(config_path), "--db", str(link), "--until", "2026-02-25"])
     assert through_link.returncode == 3 and "another refresh is running" in through_link.stderr
+    hold.unlink()
     assert slow.wait(timeout=120) == 0
     after = cli(["refresh", "--config", str(config_path), "--until", "2026-02-25", "--wait", "30"])
     assert after.returncode == 0

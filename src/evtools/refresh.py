@@ -45,7 +45,7 @@ from evtools.sources import open_sources
 log = logging.getLogger(__name__)
 STRATEGIES = ("touched", "lookback")
 AGGREGATE = pipeline.made(["refresh_state"]) | pipeline.AGGREGATE
-FAULT_ENV = "EVTOOLS_REFRESH_FAULT"  # test seam: "raise" or "kill" in the middle of a run's transaction
+FAULT_ENV = "EVTOOLS_REFRESH_FAULT"  # test seam: "raise", "kill" or "hold" in the middle of a run's transaction
 
 
 @dataclass(frozen=True)
@@ -350,12 +350,14 @@ def _log_run(con, r: RunResult, started, until, status: str, error: str | None) 
 
 def _fault(point: str) -> None:
     """Fail here when the test seam asks for it (``EVTOOLS_REFRESH_FAULT=raise:<point>`` or ``kill:<point>``), or
-    hold the run's transaction open for 8 seconds (``sleep:<point>``)."""
+    hold the run's transaction open while the file ``EVTOOLS_REFRESH_HOLD`` exists (``hold:<point>``, 5 min at most)."""
     wanted = os.environ.get(FAULT_ENV, "")
     if not wanted.endswith(f":{point}"):
         return
-    if wanted.startswith("sleep:"):
-        time.sleep(8)
+    if wanted.startswith("hold:"):
+        deadline = time.monotonic() + 300
+        while Path(os.environ.get("EVTOOLS_REFRESH_HOLD", "")).is_file() and time.monotonic() < deadline:
+            time.sleep(0.1)
         return
     if wanted.startswith("kill:"):
         os.kill(os.getpid(), 9)

@@ -19,6 +19,7 @@ import shutil
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from html import escape
 from importlib import resources
 from pathlib import Path
@@ -129,8 +130,9 @@ def run_notebook(
             progress_bar={"desc": progress, "leave": True} if progress else False,
             log_output=False,
             start_timeout=timeout,
-            # the kernel's own log (its transport warning, "KeyboardInterrupt caught") is noise in a report run
-            extra_arguments=["--IPKernelApp.log_level=CRITICAL"] if quiet else [],
+            # the kernel's own stderr (its transport warning, "KeyboardInterrupt caught", a traceback when a run is
+            # interrupted as it starts) is noise in a report run: what failed is reported once, in words
+            **({"kernel_manager_class": _quiet_kernel_manager()} if quiet else {}),
         )
     except (
         Exception
@@ -152,6 +154,22 @@ def run_notebook(
             encoding="utf-8",
         )
     return run
+
+
+@cache
+def _quiet_kernel_manager() -> type:
+    """A Jupyter kernel manager whose kernels write their stderr nowhere."""
+    import subprocess
+
+    from jupyter_client.manager import AsyncKernelManager
+
+    class QuietKernelManager(AsyncKernelManager):
+        async def _async_pre_start_kernel(self, **kw):
+            cmd, kw = await super()._async_pre_start_kernel(**kw)
+            kw.setdefault("stderr", subprocess.DEVNULL)
+            return cmd, kw
+
+    return QuietKernelManager
 
 
 def failure_reason(e: BaseException, timeout: int) -> tuple[str, int]:
