@@ -186,47 +186,93 @@ def _config(project: Path, settings: str = "", **sources: str) -> Path:
     return path
 
 
-def test_4_corrupt_parquet_is_exit_2_naming_the_file(project, capsys):
+@pytest.fixture(scope="module")
+def good_outputs(tmp_path_factory) -> dict[str, Path]:
+    """A good quality and reconcile output of the sample: what a failed run must leave exactly as it was."""
+    folder = tmp_path_factory.mktemp("good")
+    shutil.copytree(SAMPLE, folder / "project", ignore=shutil.ignore_patterns(".evtools"))
+    outputs = {}
+    for command in ("quality", "reconcile"):
+        outputs[command] = folder / command
+        assert (
+            main(
+                [
+                    command,
+                    "--config",
+                    str(folder / "project" / "evtools.toml"),
+                    "--out",
+                    str(folder / command),
+                ]
+            )
+            == 0
+        )
+    return outputs
+
+
+def keeps_good(good_outputs, tmp_path, command: str, argv: list[str], capsys, first: str) -> str:
+    """Run ``argv`` with --out holding a good previous output: exit 2, one line ``first``, the output unchanged."""
+    out = tmp_path / f"previous-{command}"
+    shutil.copytree(good_outputs[command], out)
+    before = digest(out)
+    err = failed(capsys, main([*argv, "--out", str(out)]), argv, 2, first)
+    assert digest(out) == before and not list(tmp_path.glob(f".{out.name}.tmp-*"))
+    return err
+
+
+def test_4_corrupt_parquet_is_exit_2_naming_the_file(project, tmp_path, capsys, good_outputs):
     victim = project / "fact_events" / "ingested_2026-01-10.parquet"
     data = bytearray(victim.read_bytes())
     data[len(data) // 3 : len(data) // 3 + 400] = b"\x00" * 400
     victim.write_bytes(bytes(data))
-    code = main(["quality", "--config", str(project / "evtools.toml")])
-    err = failed(capsys, code, [], 2, "")
-    assert "ingested_2026-01-10.parquet" in err or "parquet" in err
+    argv = ["quality", "--config", str(project / "evtools.toml")]
+    err = keeps_good(
+        good_outputs, tmp_path, "quality", argv, capsys, "invalid input: Invalid Input Error: Failed to read"
+    )
+    assert "ingested_2026-01-10.parquet" in err
 
 
-def test_4_a_later_file_of_a_glob_lacks_a_column(project, capsys):
+def test_4_a_later_file_of_a_glob_lacks_a_column(project, tmp_path, capsys, good_outputs):
     con = duckdb.connect()
     last = project / "fact_events" / "ingested_2026-03-02.parquet"
     con.execute(f"COPY (SELECT * EXCLUDE (events) FROM '{last}') TO '{project}/fact_events/zz.parquet'")
-    code = main(["quality", "--config", str(project / "evtools.toml")])
-    failed(capsys, code, [], 2, "")
+    argv = ["quality", "--config", str(project / "evtools.toml")]
+    err = keeps_good(good_outputs, tmp_path, "quality", argv, capsys, "invalid input: ")
+    assert "zz.parquet" in err and 'column "events"' in err
 
 
-def test_4_a_ragged_csv_row_after_20000_rows(project, capsys):
+def test_4_a_ragged_csv_row_after_20000_rows(project, tmp_path, capsys, good_outputs):
     lines = ["company_id,date,events"] + [f"{i % 30 + 1000},2026-01-01,{i}" for i in range(25_000)]
     lines[20_001] += ",7"
     (project / "api_ragged.csv").write_text("\n".join(lines) + "\n")
-    code = main(["reconcile", "--config", str(_config(project, api_daily="api_ragged.csv"))])
-    failed(capsys, code, [], 2, "")
+    argv = ["reconcile", "--config", str(_config(project, api_daily="api_ragged.csv"))]
+    keeps_good(good_outputs, tmp_path, "reconcile", argv, capsys, "api_ragged.csv: cannot read as csv")
 
 
-def test_4_text_ids_in_an_integer_id_api(project, capsys):
+def test_4_text_ids_in_an_integer_id_api(project, tmp_path, capsys, good_outputs):
     (project / "api_text.csv").write_text("company_id,date,events\nacme,2026-01-01,3\n")
-    code = main(["reconcile", "--config", str(_config(project, api_daily="api_text.csv"))])
-    failed(capsys, code, [], 2, "")
+    argv = ["reconcile", "--config", str(_config(project, api_daily="api_text.csv"))]
+    first = (
+        "api_text.csv: column 'company_id' (api_daily.company_id): expected ids of fact_events' type BIGINT"
+    )
+    assert "found 'acme'" in keeps_good(good_outputs, tmp_path, "reconcile", argv, capsys, first)
 
 
-def test_4_an_event_sum_beyond_64_bits(project, capsys):
+def test_4_an_event_sum_beyond_64_bits(project, tmp_path, capsys, good_outputs):
     con = duckdb.connect()
     con.execute(
         f"""COPY (SELECT event_id, 1 AS company_id, DATE '2026-01-01' AS date, 4611686018427387904 AS events,
                    TIMESTAMP '2026-01-01 01:00:00' + INTERVAL (event_id) SECOND AS ingested_at
             FROM range(4) t(event_id)) TO '{project}/big.parquet' (FORMAT parquet)"""
     )
-    code = main(["quality", "--config", str(_config(project, fact_events="big.parquet"))])
-    failed(capsys, code, [], 2, "")
+    argv = ["quality", "--config", str(_config(project, fact_events="big.parquet"))]
+    keeps_good(
+        good_outputs,
+        tmp_path,
+        "quality",
+        argv,
+        capsys,
+        "a value is out of range (a sum of events may overflow",
+    )
 
 
 @pytest.mark.parametrize(
@@ -237,10 +283,16 @@ def test_4_an_event_sum_beyond_64_bits(project, capsys):
         ('timezone = "Mars/Olympus"', "settings.timezone: unknown time zone 'Mars/Olympus'"),
     ],
 )
-def test_4_bad_settings_are_exit_2(project, capsys, settings, first):
+def test_4_bad_settings_are_exit_2(project, tmp_path, capsys, good_outputs, settings, first):
     path = _config(project, settings)
-    code = main(["quality", "--config", str(path)])
-    failed(capsys, code, [], 2, f"{path.resolve()}: {first}")
+    keeps_good(
+        good_outputs,
+        tmp_path,
+        "quality",
+        ["quality", "--config", str(path)],
+        capsys,
+        f"{path.resolve()}: {first}",
+    )
 
 
 def test_4_a_config_that_is_not_utf8(project, capsys):
@@ -254,7 +306,9 @@ def test_4_db_that_is_a_folder_or_not_duckdb(project, tmp_path, capsys):
     failed(capsys, main(["refresh", "--config", config, "--db", str(tmp_path)]), [], 2, "--db")
     junk = tmp_path / "junk.duckdb"
     junk.write_text("not a database\n" * 100)
-    failed(capsys, main(["refresh", "--config", config, "--db", str(junk)]), [], 2, "")
+    failed(
+        capsys, main(["refresh", "--config", config, "--db", str(junk)]), [], 2, f"{junk}: cannot open as the"
+    )
     assert junk.read_text() == "not a database\n" * 100
 
 
@@ -523,10 +577,11 @@ def test_10_debug_adds_the_traceback_and_keeps_the_exit_code(tmp_path):
     assert "Traceback" in proc.stderr and proc.stderr.splitlines()[-1].startswith("evtools: ")
 
 
-def test_10_duplicate_column_names_are_refused(project, capsys):
+def test_10_duplicate_column_names_are_refused(project, tmp_path, capsys, good_outputs):
     (project / "api_dup.csv").write_text("company_id,date,events,events\n1001,2026-01-01,3,4\n")
-    code = main(["reconcile", "--config", str(_config(project, api_daily="api_dup.csv"))])
-    failed(capsys, code, [], 2, "api_dup.csv: column 'events' occurs 2 times in api_dup.csv")
+    argv = ["reconcile", "--config", str(_config(project, api_daily="api_dup.csv"))]
+    first = "api_dup.csv: column 'events' occurs 2 times in api_dup.csv"
+    keeps_good(good_outputs, tmp_path, "reconcile", argv, capsys, first)
 
 
 def test_10_the_kernel_start_follows_the_timeout(monkeypatch, tmp_path):

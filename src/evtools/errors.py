@@ -138,6 +138,8 @@ def _duckdb(kind: str, line: str) -> EvtoolsError:
         if any(s in line for s in ("No space left", "Disk full", "Read-only file system", "Quota exceeded")):
             return EngineError(f"disk: {line}")
         return EvtoolsError(f"cannot read or write a file: {line}")
+    if "out of range" in line:
+        kind = "OutOfRangeException"
     if kind in _DUCKDB_INPUT:
         return EvtoolsError(f"{_DUCKDB_INPUT[kind]}: {line}")
     return EngineError(f"DuckDB failed ({kind}): {line}")

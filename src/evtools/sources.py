@@ -161,6 +161,7 @@ def register(
             and types[source.column("company_id")].upper() != company_type
         ):
             expression = exp.cast(expression, company_type)
+            _check_ids_convert(con, source, raw, company_type)
         select.append(exp.alias_(expression, col.name, quoted=True))
     query = sqlglot.select(*select).from_(exp.to_identifier(raw, quoted=True))
     con.execute(f"CREATE OR REPLACE TEMP VIEW {quote_ident(source.name)} AS {query.sql(dialect='duckdb')}")
@@ -185,6 +186,22 @@ def describe(source: Source) -> dict[str, str]:
         return {row[0]: row[1] for row in con.execute(f"DESCRIBE {quote_ident(raw)}").fetchall()}
     finally:
         con.close()
+
+
+def _check_ids_convert(con: duckdb.DuckDBPyConnection, source: Source, raw: str, company_type: str) -> None:
+    """DataError naming the source and a value when its company ids do not convert to fact_events' type (a text id
+    in an integer-id csv), instead of a conversion error in the middle of a later query."""
+    user = quote_ident(source.column("company_id"))
+    bad = fetch_row(
+        con,
+        f"SELECT CAST({user} AS VARCHAR) FROM {quote_ident(raw)} "
+        f"WHERE {user} IS NOT NULL AND TRY_CAST({user} AS {company_type}) IS NULL LIMIT 1",
+    )
+    if bad:
+        raise DataError(
+            f"{source.location}: column '{source.column('company_id')}' ({source.name}.company_id): expected ids "
+            f"of fact_events' type {company_type}, found '{bad[0]}'"
+        )
 
 
 def available_columns(con: duckdb.DuckDBPyConnection, name: str) -> set[str]:
