@@ -10,7 +10,7 @@ CONFIG ?= data/sample/evtools.toml
 LARGE ?= benchmarks/data/large
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-fast lint sample sample-large bench bench-spark clean
+.PHONY: help install demo test test-fast lint sample sample-large sample-large-ordered bench bench-spark clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -23,10 +23,10 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 $(DEV_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,spark]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,spark,sql]'
 	@touch $(DEV_STAMP)
 
-install: $(DEV_STAMP) ## create .venv and install evtools with its test tools and the Spark extra
+install: $(DEV_STAMP) ## create .venv and install evtools with its test tools and the Spark and sql extras
 
 demo: $(STAMP) ## run the investigation on the committed sample and render its HTML reports
 	$(BIN)/evtools --no-progress report investigation --config $(CONFIG) --out reports
@@ -35,8 +35,8 @@ demo: $(STAMP) ## run the investigation on the committed sample and render its H
 test: $(DEV_STAMP) ## the whole suite; tests needing Java, Chromium or a database server run where it is installed
 	$(BIN)/python -m pytest
 
-test-fast: $(DEV_STAMP) ## the tests not marked slow, spark or browser
-	$(BIN)/python -m pytest -m "not slow and not spark and not browser"
+test-fast: $(DEV_STAMP) ## the tests not marked slow, spark, browser or postgres
+	$(BIN)/python -m pytest -m "not slow and not spark and not browser and not postgres"
 
 lint: $(DEV_STAMP) ## ruff over the code
 	$(BIN)/ruff check src tests benchmarks
@@ -47,7 +47,10 @@ sample: $(STAMP) ## regenerate the committed sample (defaults of `evtools sample
 sample-large: $(STAMP) ## the 50M-row, 365-day, 5,000-company set for benchmarks (outside git)
 	@test -f $(LARGE)/evtools.toml || $(BIN)/evtools sample --out $(LARGE) --rows 50000000 --companies 5000 --days 365 --start 2025-01-01 --seed 11
 
-bench: $(DEV_STAMP) sample-large ## run the benchmarks on the large set and write benchmarks/RESULTS.md
+sample-large-ordered: $(STAMP) ## the same set with time-ordered event ids (for the refresh history curve)
+	@test -f $(LARGE)-ordered/evtools.toml || $(BIN)/evtools sample --out $(LARGE)-ordered --rows 50000000 --companies 5000 --days 365 --start 2025-01-01 --seed 11 --ordered-ids
+
+bench: $(DEV_STAMP) sample-large sample-large-ordered ## run the benchmarks on the large sets and write benchmarks/RESULTS.md
 	$(BIN)/python benchmarks/run.py --data $(LARGE)
 
 bench-spark: $(DEV_STAMP) sample-large ## Spark local[2] against DuckDB on the large set: benchmarks/RESULTS-spark.md

@@ -175,7 +175,9 @@ def runs_100k(config_path: Path) -> dict:
         runs_sample.write(runs_sample.RunLogSpec(copies=100), log.parent)
     with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(io.StringIO()):
         start = time.perf_counter()
-        code = main(["--no-progress", "runs", "--log", str(log), "--out", tmp, "--config", tmp + "/none.toml"])
+        code = main(
+            ["--no-progress", "runs", "--log", str(log), "--out", tmp, "--config", tmp + "/none.toml"]
+        )
         seconds = time.perf_counter() - start
         summary = json.loads((Path(tmp) / "summary.json").read_text())
     if code != 0:
@@ -379,3 +381,273 @@ def spark_refresh_daily(config_path: Path) -> dict:
         "verify_equal": same,
         "jvm_peak_mb": _jvm_peak_mb(),
     }
+
+
+# -- the daily refresh against the size of the history -------------------------------------------------------------
+
+HISTORY_ROWS = (5_000_000, 20_000_000, 50_000_000)
+
+
+def ordered_twin(config_path: Path) -> Path:
+    """The time-ordered-id twin of a generated set: ``<folder>-ordered`` beside it (``make sample-large-ordered``)."""
+    return config_path.parent.with_name(config_path.parent.name + "-ordered") / "evtools.toml"
+
+
+def _history_config(config_path: Path, folder: Path, new_day, rows: int) -> tuple[Path, int]:
+    """A config over the ingestion files of the new day and of the days before it, as many as make ``rows`` rows
+    of history (fewer when there are not so many): symlinks in ``folder``. Returns it and the history rows."""
+    import datetime as dt
+
+    import pyarrow.parquet as pq
+
+    src = config_path.parent / "fact_events"
+    files = sorted(src.glob("ingested_*.parquet"))
+    day = lambda p: dt.date.fromisoformat(p.stem.removeprefix("ingested_"))  # noqa: E731
+    before = [p for p in files if day(p) < new_day]
+    chosen, history = [], 0
+    for p in reversed(before):
+        if history >= rows:
+            break
+        chosen.append(p)
+        history += pq.ParquetFile(p).metadata.num_rows
+    chosen += [p for p in files if day(p) == new_day]
+    (folder / "fact_events").mkdir(parents=True)
+    for p in chosen:
+        (folder / "fact_events" / p.name).symlink_to(p)
+    (folder / "evtools.toml").write_text('[sources]\nfact_events = "fact_events/*.parquet"\n')
+    return folder / "evtools.toml", history
+
+
+def _daily_process(config: Path, db: Path, until) -> dict:
+    """One daily refresh as its own process: wall-clock seconds, the run's own seconds, peak RSS."""
+    import subprocess
+    import sys
+    import time
+
+    code = (
+        "import datetime as dt, json, resource, sys\n"
+        "from evtools import refresh\nfrom evtools.config import load_config\n"
+        "r = refresh.refresh(load_config(sys.argv[1]), sys.argv[2], until=dt.datetime.fromisoformat(sys.argv[3]))\n"
+        "print(json.dumps({'run_s': r.seconds, 'rows': r.rows_read, 'mode': r.mode,\n"
+        "  'rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
+    )
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(config), str(db), until.isoformat()],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    return {**out, "process_s": time.perf_counter() - start}
+
+
+@case(
+    "refresh_history",
+    "the same new day refreshed onto 5M, 20M and 50M rows of history, random and time-ordered event ids",
+)
+def refresh_history(config_path: Path) -> dict:
+    import datetime as dt
+    import shutil
+    import tempfile
+
+    from evtools import refresh
+
+    kinds = {"random": config_path}
+    if ordered_twin(config_path).is_file():
+        kinds["ordered"] = ordered_twin(config_path)
+    newest = (
+        open_sources(load_config(config_path), names=("fact_events",), check=False)
+        .execute("SELECT max(ingested_at) FROM fact_events")
+        .fetchall()[0][0]
+    )
+    new_day = newest.date() - dt.timedelta(days=30)
+    base_until = dt.datetime.combine(new_day, dt.time())
+    out: dict = {"new_day": new_day.isoformat()}
+    WORK.mkdir(parents=True, exist_ok=True)
+    for kind, path in kinds.items():
+        points = []
+        for rows in HISTORY_ROWS:
+            with tempfile.TemporaryDirectory(dir=WORK) as tmp:
+                config, history = _history_config(path, Path(tmp) / "data", new_day, rows)
+                db = Path(tmp) / "agg.duckdb"
+                refresh.refresh(load_config(config), db, until=base_until, full=True)
+                best = min(
+                    (
+                        _daily_process(
+                            config, _copy(db, Path(tmp) / f"run{i}.duckdb"), base_until + dt.timedelta(days=1)
+                        )
+                        for i in range(3)
+                    ),
+                    key=lambda r: r["process_s"],
+                )
+                shutil.rmtree(Path(tmp) / "data")
+            points.append((history / 1e6, best))
+            out[f"{kind}_{round(history / 1e6)}M"] = (
+                f"run {best['run_s']:.3f} s, process {best['process_s']:.2f} s, {best['rss_mb']:.0f} MB, "
+                f"{best['rows']:,} new rows"
+            )
+        (h0, first), (h1, last) = points[0], points[-1]
+        for what, key in (("run_s", "run_s"), ("process_s", "process_s"), ("MB", "rss_mb")):
+            slope = (last[key] - first[key]) / (h1 - h0)
+            out[f"{kind}_slope_{what}_per_M"] = round(slope, 5)
+            out[f"{kind}_{what}_at_5B"] = round(last[key] + slope * (5000 - h1), 2)
+        out[f"{kind}_run_ratio_50M_to_5M"] = round(last["run_s"] / first["run_s"], 2)
+        out[f"{kind}_process_ratio_50M_to_5M"] = round(last["process_s"] / first["process_s"], 2)
+    return out
+
+
+def _copy(db: Path, to: Path) -> Path:
+    import shutil
+
+    shutil.copy(db, to)
+    return to
+
+
+@case(
+    "event_id_scan",
+    "the cost of reading fact_events' event_id column once (the bound of a lookup with random ids)",
+)
+def event_id_scan(config_path: Path) -> dict:
+    import time
+
+    con = open_sources(load_config(config_path), names=("fact_events",), check=False)
+    start = time.perf_counter()
+    n = con.execute("SELECT count(DISTINCT event_id % 1000) FROM fact_events").fetchall()[0][0]
+    return {"scan_s": round(time.perf_counter() - start, 3), "groups": n}
+
+
+# -- the peer a dbt user would write ---------------------------------------------------------------------------------
+
+DBT_MODEL = """\
+{{ config(materialized='incremental', unique_key=['company_id', 'date']) }}
+-- what a dbt user writes: the latest row per event_id (ROW_NUMBER), re-reading the last 2 dates on each run
+with src as (
+    select * from read_parquet('{{ var("fact_glob") }}')
+    {% if is_incremental() %}
+    where date >= (select max(date) - interval 2 day from {{ this }})
+    {% endif %}
+),
+latest as (
+    select *, row_number() over (partition by event_id order by ingested_at desc, events desc) as rn from src
+)
+select company_id, date, sum(events)::bigint as events from latest where rn = 1 group by company_id, date
+"""
+
+
+def _dbt(project: Path, *args: str) -> tuple[float, float]:
+    """Run dbt in ``project``: wall-clock seconds and the peak RSS (MB) of its process."""
+    import os
+    import resource
+    import subprocess
+    import sys
+    import time
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    dbt = Path(sys.executable).with_name("dbt")
+    subprocess.run(
+        [str(dbt), *args, "--project-dir", str(project), "--profiles-dir", str(project)],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+    )
+    seconds = time.perf_counter() - start
+    return seconds, max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+
+
+@case(
+    "dbt_peer",
+    "a dbt-duckdb incremental model with a ROW_NUMBER dedup and a 2-day lookback: full build and one daily run",
+)
+def dbt_peer(config_path: Path) -> dict:
+    import datetime as dt
+    import tempfile
+
+    import duckdb
+
+    from evtools import refresh
+
+    newest = (
+        open_sources(load_config(config_path), names=("fact_events",), check=False)
+        .execute("SELECT max(ingested_at) FROM fact_events")
+        .fetchall()[0][0]
+    )
+    new_day = newest.date() - dt.timedelta(days=30)
+    WORK.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=WORK) as tmp:
+        project = Path(tmp)
+        (project / "models").mkdir()
+        (project / "models" / "agg_company_daily_events.sql").write_text(DBT_MODEL)
+        (project / "dbt_project.yml").write_text(
+            "name: peer\nversion: '1.0'\nprofile: peer\nmodel-paths: ['models']\n"
+        )
+        (project / "profiles.yml").write_text(
+            f"peer:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: {project / 'peer.duckdb'}\n"
+            "      threads: 2\n"
+        )
+        before = _glob_until(config_path, project / "before", new_day)
+        after = _glob_until(config_path, project / "after", new_day + dt.timedelta(days=1))
+        full_s, full_mb = _dbt(project, "run", "--full-refresh", "--vars", f"{{fact_glob: '{before}'}}")
+        daily_s, daily_mb = _dbt(project, "run", "--vars", f"{{fact_glob: '{after}'}}")
+        con = duckdb.connect(str(project / "peer.duckdb"), read_only=True)
+        peer = con.execute("SELECT company_id, date, events FROM agg_company_daily_events").df()
+        con.close()
+        exact = refresh.table(load_config(config_path), _exact(config_path, project, new_day))
+    joined = peer.merge(exact, on=["company_id", "date"], how="outer", suffixes=("_peer", "_exact")).fillna(0)
+    wrong = joined[joined["events_peer"] != joined["events_exact"]]
+    return {
+        "full_s": round(full_s, 2),
+        "full_rss_mb": round(full_mb),
+        "daily_s": round(daily_s, 2),
+        "daily_rss_mb": round(daily_mb),
+        "keys_wrong_after_one_day": len(wrong),
+        "events_wrong": int((wrong["events_peer"] - wrong["events_exact"]).abs().sum()),
+    }
+
+
+def _glob_until(config_path: Path, folder: Path, last_day) -> str:
+    """A folder of symlinks to the ingestion files up to ``last_day``, as a glob."""
+    import datetime as dt
+
+    folder.mkdir()
+    for p in sorted((config_path.parent / "fact_events").glob("ingested_*.parquet")):
+        if dt.date.fromisoformat(p.stem.removeprefix("ingested_")) <= last_day:
+            (folder / p.name).symlink_to(p)
+    return str(folder / "*.parquet")
+
+
+def _exact(config_path: Path, folder: Path, new_day) -> Path:
+    """evtools' exact aggregate as of the end of ``new_day`` (the day the peer's daily run added)."""
+    import datetime as dt
+
+    from evtools import refresh
+
+    db = folder / "exact.duckdb"
+    refresh.refresh(
+        load_config(config_path),
+        db,
+        until=dt.datetime.combine(new_day + dt.timedelta(days=1), dt.time()) + dt.timedelta(days=1),
+        full=True,
+    )
+    return db
+
+
+@case("repeated_ids", "the one aggregation exact deduplication needs: which event_ids occur more than once (DuckDB)")
+def repeated_ids(config_path: Path) -> dict:
+    con = open_sources(load_config(config_path), names=("fact_events",), check=False)
+    n = con.execute(
+        "SELECT count(*) FROM (SELECT event_id FROM fact_events GROUP BY event_id HAVING count(*) > 1)"
+    ).fetchall()[0][0]
+    return {"repeated_ids": n}
+
+
+@case("gx_import", "importing Great Expectations in a fresh process (part of every validate)")
+def gx_import(config_path: Path) -> dict:
+    import subprocess
+    import sys
+    import time
+
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import great_expectations"], check=True, capture_output=True)
+    return {"import_s": round(time.perf_counter() - start, 2)}

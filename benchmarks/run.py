@@ -132,6 +132,26 @@ TARGETS = [
         lambda r: (f"{r['runs_100k']['extra']['run_s']:.2f} s", r["runs_100k"]["extra"]["run_s"] < 10),
     ),
     (
+        "refresh_history",
+        "time-ordered ids: the daily run on 50M rows of history within 1.5x of its time on 5M (in-run and process)",
+        lambda r: (
+            f"{r['refresh_history']['extra']['ordered_run_ratio_50M_to_5M']}x in-run, "
+            f"{r['refresh_history']['extra']['ordered_process_ratio_50M_to_5M']}x process",
+            r["refresh_history"]["extra"]["ordered_run_ratio_50M_to_5M"] <= 1.5
+            and r["refresh_history"]["extra"]["ordered_process_ratio_50M_to_5M"] <= 1.5,
+        ),
+    ),
+    (
+        "dbt_peer",
+        "refresh --full no slower than the dbt-duckdb incremental model's full build, peak RSS <= 1 GB",
+        lambda r: (
+            f"{r['refresh_full']['seconds']:.1f} s vs {r['dbt_peer']['extra']['full_s']:.1f} s, "
+            f"{r['refresh_full']['peak_rss_mb']:.0f} MB vs {r['dbt_peer']['extra']['full_rss_mb']} MB",
+            r["refresh_full"]["seconds"] <= r["dbt_peer"]["extra"]["full_s"]
+            and r["refresh_full"]["peak_rss_mb"] <= 1024,
+        ),
+    ),
+    (
         "refresh_daily",
         "a daily refresh >= 100x faster than the full rebuild, identical result",
         lambda r: (

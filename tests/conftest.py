@@ -5,7 +5,7 @@ with its defaults; its injected faults are listed per company/date in ``ground_t
 in ``ground_truth_loads.parquet``. Tests compare evtools' figures with those exactly. Tests never write into
 data/sample itself (its run log, aggregate and reports land in the copy); the session fails if one did.
 
-Tests marked ``spark`` or ``browser`` need a system component. Where it is missing they are left out with one line
+Tests marked ``spark``, ``browser`` or ``postgres`` need a system component. Where it is missing they are left out with one line
 naming the Debian package to install; under CI (``CI=true``) a missing component is an error.
 """
 
@@ -53,10 +53,23 @@ class Chromium(Component):
         return f"{' and '.join(absent)} not found" if absent else None
 
 
-# marker -> the component its tests need (a database server joins here the same way)
+class Postgres(Component):
+    def missing(self) -> str | None:
+        from tests.pgserver import binaries
+
+        if binaries() is None:
+            return "no PostgreSQL server binaries (initdb, pg_ctl) found"
+        for module, extra in (("sqlalchemy", "SQLAlchemy"), ("psycopg", "psycopg")):
+            if importlib.util.find_spec(module) is None:
+                return f"{extra} is not installed (pip install '.[sql]')"
+        return None
+
+
+# marker -> the component its tests need
 COMPONENTS = {
     "spark": Java("Java 17+ for the Spark engine", "openjdk-17-jre-headless"),
     "browser": Chromium("headless Chromium and its WebDriver", "chromium chromium-driver"),
+    "postgres": Postgres("a PostgreSQL server for the sql engine", "postgresql"),
 }
 _LEFT_OUT: list[str] = []
 
@@ -151,3 +164,18 @@ def write_config(folder: Path, text: str) -> Path:
     path = folder / "evtools.toml"
     path.write_text(text)
     return path
+
+
+PG_PASSWORD_ENV = "EVTOOLS_TEST_PGPASSWORD"
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL server started for the session (tests.pgserver), its role's password in PG_PASSWORD_ENV."""
+    from tests.pgserver import PASSWORD, Server
+
+    server = Server.start()
+    os.environ[PG_PASSWORD_ENV] = PASSWORD
+    yield server
+    os.environ.pop(PG_PASSWORD_ENV, None)
+    server.stop()

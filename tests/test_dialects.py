@@ -36,8 +36,9 @@ def test_macros_are_expanded_and_spark_rewrites_zone_conversion():
     assert "DATEDIFF(DAY, date, CAST(ingested_at AS DATE))" in dialects.transpile("quality_keys", "spark", pretty=False)
     rebucket = dialects.transpile("timezone_rebucket", "spark", pretty=False)
     assert "FROM_UTC_TIMESTAMP(l.event_ts, z.zone)" in rebucket
-    times = dialects.transpile("dashboard_times", "spark", pretty=False)
-    assert "MAKE_DT_INTERVAL(0, 0, 0, CAST(:offset_hours * 3600000000 AS BIGINT) / 1000000.0)" in times
+    times = dialects.transpile("dashboard_times", "postgres", pretty=False)
+    assert "DROP TABLE IF EXISTS _offset CASCADE;" in times  # PostgreSQL has no CREATE OR REPLACE TABLE
+    assert "CREATE TEMPORARY TABLE _offset AS SELECT CAST(%(offset_hours)s AS DOUBLE PRECISION) * INTERVAL '1 HOUR'" in times
 
 
 def test_parameters_are_written_as_each_dialect_binds_them():
@@ -81,16 +82,16 @@ def test_engine_table(tmp_path):
     assert config.with_engine("duckdb").engine.kind == "duckdb"
     assert config.aggregate_path == str(tmp_path / ".evtools" / "aggregate")
     for text, message in (
-        ('[engine]\nkind = "flink"\n', "engine.kind: expected one of duckdb, spark, found 'flink'"),
+        ('[engine]\nkind = "flink"\n', "engine.kind: expected one of duckdb, spark, sql, found 'flink'"),
         ("[engine]\nmaster = 3\n", "engine.master: expected a string, found int"),
         ("[engine]\nnodes = 3\n", "unknown key 'engine.nodes'"),
     ):
         with pytest.raises(ConfigError, match=message):
             load_config(write_config(tmp_path, base + text))
     catalog = '[sources]\nfact_events = "table:lake.fact_events"\n'
-    with pytest.raises(ConfigError, match="is a Spark catalog table"):
+    with pytest.raises(ConfigError, match="is a table of a Spark catalog or a database"):
         load_config(write_config(tmp_path, catalog))
     spark_config = load_config(write_config(tmp_path, catalog + '[engine]\nkind = "spark"\n'))
     assert spark_config.source("fact_events").catalog == "lake.fact_events"
-    with pytest.raises(ConfigError, match="is a Spark catalog table"):
+    with pytest.raises(ConfigError, match="is a table of a Spark catalog or a database"):
         spark_config.with_engine("duckdb")

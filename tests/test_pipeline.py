@@ -59,8 +59,12 @@ def test_declared_reads_and_makes_are_the_real_ones(name):
     sql = load_sql(name)
     reads, makes = derived(sql)
     step = pipeline.step(name)
-    assert set(step.reads) == reads, f"sql/{name}.sql: declared reads {sorted(step.reads)}, found {sorted(reads)}"
-    assert set(step.makes) == makes, f"sql/{name}.sql: declared makes {sorted(step.makes)}, found {sorted(makes)}"
+    assert set(step.reads) == reads, (
+        f"sql/{name}.sql: declared reads {sorted(step.reads)}, found {sorted(reads)}"
+    )
+    assert set(step.makes) == makes, (
+        f"sql/{name}.sql: declared makes {sorted(step.makes)}, found {sorted(makes)}"
+    )
 
 
 PIPELINES = {
@@ -68,7 +72,7 @@ PIPELINES = {
     "quality, scoped, no dashboard": (pipeline.prepare(True, False) + pipeline.QUALITY, pipeline.SOURCES),
     "reconcile with zones": (
         pipeline.prepare(False, True) + pipeline.RECONCILE + pipeline.timezones(True) + pipeline.CLASSIFY,
-        pipeline.SOURCES,
+        pipeline.SOURCES | {pipeline.ZONES},
     ),
     "reconcile": (
         pipeline.prepare(False, True) + pipeline.RECONCILE + pipeline.timezones(False) + pipeline.CLASSIFY,
@@ -80,7 +84,7 @@ PIPELINES = {
         + pipeline.timezones(True)
         + pipeline.CLASSIFY
         + ["explain_rows"],
-        pipeline.SOURCES,
+        pipeline.SOURCES | {pipeline.ZONES},
     ),
     "quality reports": (
         pipeline.prepare(False, True)
@@ -98,11 +102,37 @@ PIPELINES = {
     ),
     "refresh full": (pipeline.REFRESH_FULL + ["refresh_counts_full"], pipeline.SOURCES),
     "refresh touched": (
-        pipeline.REFRESH_FULL + pipeline.REFRESH_TOUCHED + ["refresh_counts"],
+        pipeline.REFRESH_FULL
+        + pipeline.REFRESH_TOUCHED[:1]
+        + ["refresh_missed"]
+        + pipeline.REFRESH_TOUCHED[1:]
+        + ["refresh_counts"],
         pipeline.SOURCES,
     ),
+    "refresh backfill": (
+        pipeline.REFRESH_FULL + pipeline.REFRESH_BACKFILL + ["refresh_counts_backfill"],
+        pipeline.SOURCES,
+    ),
+    "refresh on a lakehouse, full": (
+        pipeline.REFRESH_FULL[1:] + ["lake_counts_full"],
+        pipeline.SOURCES | {"_full_agg"},
+    ),
+    "refresh on a lakehouse, touched": (
+        [
+            "refresh_new",
+            "refresh_missed",
+            "refresh_range_bounds",
+            "refresh_ranges",
+            "lake_lookup",
+            *pipeline.REFRESH_TOUCHED[2:-1],
+            "lake_touched_dates",
+            "lake_agg_touched",
+            "refresh_counts",
+        ],
+        pipeline.SOURCES | pipeline.AGGREGATE | {"_agg_touched"},
+    ),
     "refresh lookback": (
-        pipeline.REFRESH_FULL + pipeline.REFRESH_LOOKBACK + ["refresh_counts_lookback"],
+        pipeline.REFRESH_FULL + pipeline.REFRESH_LOOKBACK + ["refresh_missed", "refresh_counts_lookback"],
         pipeline.SOURCES,
     ),
     "refresh verify": (

@@ -146,20 +146,25 @@ def test_distinct_keeps_exactly_the_correction_excess(hand, tmp_path):
     assert frame["correction_excess"].tolist() == [5, 0]
 
 
+def _two_rows(folder, event_ids: list, events: list, ingested: list):
+    """A fact_events of two rows of company c1 on 2026-01-01 (no load_id), alone in its config."""
+    fact = pd.DataFrame(
+        {
+            "event_id": event_ids,
+            "company_id": ["c1", "c1"],
+            "date": [dt.date(2026, 1, 1)] * 2,
+            "events": events,
+            "ingested_at": pd.to_datetime(ingested),
+        }
+    )
+    fact.to_parquet(folder / "fact.parquet")
+    return load_config(write_config(folder, '[sources]\nfact_events = "fact.parquet"\n'))
+
+
 def test_late_rows_are_unknown_without_a_computation_time(tmp_path):
     """Without a dashboard and without dashboard_computed_offset_hours nothing says when a key was computed: the
     late figures are unknown (None, with the reason), not 0. With the offset they are counted."""
-    fact = pd.DataFrame(
-        {
-            "event_id": [1, 2],
-            "company_id": ["c1", "c1"],
-            "date": [dt.date(2026, 1, 1)] * 2,
-            "events": [3, 4],
-            "ingested_at": pd.to_datetime(["2026-01-01 10:00", "2026-01-04 10:00"]),
-        }
-    )
-    fact.to_parquet(tmp_path / "fact.parquet")
-    config = load_config(write_config(tmp_path, '[sources]\nfact_events = "fact.parquet"\n'))
+    config = _two_rows(tmp_path, [1, 2], [3, 4], ["2026-01-01 10:00", "2026-01-04 10:00"])
     result = quality.analyse(open_sources(config), config)
     assert result.frame()["late_rows"].isna().all()
     s = result.summary
@@ -176,17 +181,7 @@ def test_late_rows_are_unknown_without_a_computation_time(tmp_path):
 
 
 def test_replays_are_not_measured_without_load_id(tmp_path):
-    fact = pd.DataFrame(
-        {
-            "event_id": [1, 1],
-            "company_id": ["c1", "c1"],
-            "date": [dt.date(2026, 1, 1)] * 2,
-            "events": [3, 3],
-            "ingested_at": pd.to_datetime(["2026-01-01 10:00", "2026-01-02 10:00"]),
-        }
-    )
-    fact.to_parquet(tmp_path / "fact.parquet")
-    config = load_config(write_config(tmp_path, '[sources]\nfact_events = "fact.parquet"\n'))
+    config = _two_rows(tmp_path, [1, 1], [3, 3], ["2026-01-01 10:00", "2026-01-02 10:00"])
     s = quality.analyse(open_sources(config), config).summary
     assert s["replays_measured"] is False and s["replayed_loads"] is None and s["duplicate_excess"] == 3
 

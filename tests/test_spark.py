@@ -32,14 +32,37 @@ def on_spark(config, tmp_path=None):
 
 @pytest.fixture(scope="module")
 def large_config(tmp_path_factory):
+    """2M rows with time-ordered event ids (the sample's are random), so both lookups are compared."""
     folder = tmp_path_factory.mktemp("large")
-    generate(SampleSpec(rows=2_000_000, companies=200, days=120, seed=3), folder, progress=False)
+    generate(SampleSpec(rows=2_000_000, companies=200, days=120, seed=3, ordered_ids=True), folder, progress=False)
     return load_config(folder / "evtools.toml")
 
 
-@pytest.fixture(scope="module", params=["sample", "2M"])
-def config(request, sample_config, large_config):
-    return sample_config if request.param == "sample" else large_config
+@pytest.fixture(scope="module")
+def versioned_config(tmp_path_factory, sample_dir):
+    """The sample with a mapped version column (``rev``, 0-3, unrelated to arrival order), so the greatest version
+    wins over the most recent arrival for many corrected events."""
+    import shutil
+
+    import duckdb
+
+    folder = tmp_path_factory.mktemp("versioned")
+    for name in ("api_daily.csv", "dashboard.parquet"):
+        shutil.copy(sample_dir / name, folder / name)
+    (folder / "fact_events").mkdir()
+    duckdb.execute(
+        "COPY (SELECT *, (event_id * 7 + hour(ingested_at) + events) % 4 AS rev FROM read_parquet($p)) TO $out "
+        "(FORMAT parquet)",
+        {"p": str(sample_dir / "fact_events" / "*.parquet"), "out": str(folder / "fact_events" / "all.parquet")},
+    )
+    text = (sample_dir / "evtools.toml").read_text()
+    (folder / "evtools.toml").write_text(text + '\n[columns.fact_events]\nversion = "rev"\n')
+    return load_config(folder / "evtools.toml")
+
+
+@pytest.fixture(scope="module", params=["sample", "2M", "versioned"])
+def config(request, sample_config, large_config, versioned_config):
+    return {"sample": sample_config, "2M": large_config, "versioned": versioned_config}[request.param]
 
 
 @pytest.fixture(scope="module")
@@ -201,5 +224,34 @@ def test_catalog_table_source(sample_config, tmp_path):
     expected = quality.analyse(open_sources(sample_config, names=("fact_events",)), sample_config).summary
     for key in ("rows", "duplicate_excess", "correction_excess", "superseded_versions", "replayed_loads"):
         assert got[key] == expected[key], key
-    with pytest.raises(DataError, match="a Spark catalog table, and this command reads with DuckDB"):
+    with pytest.raises(DataError, match="a table of a Spark catalog or a database, and this command reads with DuckDB"):
         open_sources(config)
+
+
+def test_pandas_written_parquet_with_nanosecond_timestamps(sample_config, fact_frame, tmp_path):
+    """Parquet files written by pandas (timestamps as INT64 nanoseconds, which Spark 4 refuses as timestamps) give
+    on Spark, and on DuckDB, the figures DuckDB gives on the committed sample, key by key."""
+    import pyarrow.parquet as pq
+
+    root = tmp_path / "pandas"
+    (root / "fact_events").mkdir(parents=True)
+    frame = fact_frame.assign(  # as pandas builds timestamps (pd.to_datetime): nanoseconds
+        ingested_at=fact_frame["ingested_at"].astype("datetime64[ns]"),
+        event_ts=fact_frame["event_ts"].dt.tz_convert("UTC").astype("datetime64[ns, UTC]"),
+    )
+    for day, rows in frame.groupby(frame["ingested_at"].dt.date):
+        rows.to_parquet(root / "fact_events" / f"{day}.parquet", index=False)
+    first = next((root / "fact_events").iterdir())
+    assert spark.nanosecond_columns([str(first)]) == {"ingested_at", "event_ts"}
+    assert pq.read_schema(first).field("ingested_at").type.unit == "ns"
+    toml = sample_config.path.read_text().replace('"api_daily.csv"', f'"{sample_config.root}/api_daily.csv"')
+    (root / "evtools.toml").write_text(toml.replace('"dashboard.parquet"', f'"{sample_config.root}/dashboard.parquet"'))
+    pandas_config = load_config(root / "evtools.toml")
+    expected = reconcile.reconcile(open_sources(sample_config), sample_config)
+    for config, con in (
+        (pandas_config, open_sources(pandas_config)),
+        (on_spark(pandas_config), spark.connect(on_spark(pandas_config))),
+    ):
+        got = reconcile.reconcile(con, config)
+        assert_same_frame(got.frame(), expected.frame())
+        assert got.summary == expected.summary

@@ -41,6 +41,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
         max_lag_days=args.max_lag_days,
         missing_rate=args.missing_rate,
         tz_companies=args.tz_companies,
+        ordered_ids=args.ordered_ids,
     )
     meta = generate(spec, args.out, progress=args.progress)
     output.echo(
@@ -102,7 +103,7 @@ def _config(args: argparse.Namespace):
 
 def cmd_quality(args: argparse.Namespace) -> int:
     from evtools import quality
-    from evtools.sources import open_engine
+    from evtools.engines import open_engine
 
     config = _config(args)
     con = open_engine(config)
@@ -117,8 +118,8 @@ def cmd_quality(args: argparse.Namespace) -> int:
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
     from evtools import reconcile
+    from evtools.engines import open_engine
     from evtools.quality import Scope
-    from evtools.sources import open_engine
 
     config = _config(args)
     con = open_engine(config)
@@ -164,7 +165,7 @@ def _check_scope(con, scope) -> None:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     from evtools import reconcile
-    from evtools.sources import open_engine
+    from evtools.engines import open_engine
 
     config = _config(args)
     con = open_engine(config)
@@ -225,6 +226,11 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     config = _config(args)
     if config.engine.kind == "spark":
         return _refresh_spark(args, config)
+    if config.engine.kind == "sql":
+        raise EvtoolsError(
+            "refresh: not available on the sql engine yet (quality, reconcile and explain are); "
+            "run it on duckdb or spark"
+        )
     if args.verify:
         diff = refresh.verify(config, args.db)
         output.table(diff, title=f"keys differing from a full recomputation: {len(diff)}")
@@ -335,6 +341,13 @@ def _columns(items: list[str]) -> dict:
 def cmd_sql(args: argparse.Namespace) -> int:
     from evtools import dialects
 
+    if args.script:
+        from evtools import scripts
+
+        if args.name:
+            raise EvtoolsError("sql: give a query name or --script, not both")
+        sys.stdout.write(scripts.script(load_config(args.config), args.script, args.dialect, bind=args.param))
+        return 0
     if not args.name:
         names = dialects.names()
         width = max(map(len, names))

@@ -61,7 +61,7 @@ def _config(p: argparse.ArgumentParser) -> None:
 def _engine(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--engine",
-        choices=["duckdb", "spark"],
+        choices=["duckdb", "spark", "sql"],
         help="run on this engine (default: [engine] kind in the config, else duckdb)",
     )
 
@@ -149,9 +149,11 @@ COMMANDS = {
         "into --out when given.",
     ),
     "sql": (
-        "list evtools' queries, or print one in your warehouse's SQL dialect",
-        "List evtools' queries with their purpose, or print one transpiled to your warehouse's dialect. Writes "
-        "nothing; prints to stdout.",
+        "list evtools' queries, print one in your warehouse's SQL dialect, or a whole analysis as one script",
+        "List evtools' queries with their purpose, or print one transpiled to your warehouse's dialect; with --script, "
+        "one complete, ordered script of quality, reconcile or refresh over the config's tables (views from the "
+        "column mapping, every temporary table, the final selects), runnable as printed (psql -f for postgres). "
+        "Writes nothing; prints to stdout.",
     ),
     "notify": (
         "post the Slack update for the latest report to SLACK_WEBHOOK_URL",
@@ -217,6 +219,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=_natural,
         default=2,
         help="companies whose API buckets by local day (default 2)",
+    )
+    p.add_argument(
+        "--ordered-ids",
+        action="store_true",
+        help="event ids that increase with the time the event happened (sequences, snowflake ids, UUIDv7); "
+        "default: random with respect to time (UUIDv4, hashes)",
     )
 
     p = command("sources")
@@ -349,6 +357,17 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["spark", "databricks", "snowflake", "bigquery", "tsql", "postgres", "duckdb"],
         help="the dialect to write (default spark)",
     )
+    p.add_argument(
+        "--script",
+        choices=["quality", "reconcile", "refresh"],
+        help="print one complete, ordered, runnable script of this analysis over the config's tables",
+    )
+    p.add_argument(
+        "--param",
+        action="store_true",
+        help="with --script: leave the values as the dialect's bind markers instead of inlined literals",
+    )
+    p.add_argument("--config", help="with --script: the config whose sources and mapping the script reads")
 
     p = command("notify")
     p.add_argument("--reports", type=Path, default=Path("reports"), help="reports folder (default: reports/)")

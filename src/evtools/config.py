@@ -2,7 +2,7 @@
 
 The file has four tables: ``[sources]`` (where each dataset lies), ``[columns.<source>]`` (canonical name = the
 user's column name; an omitted key means the canonical name), ``[settings]`` and ``[engine]`` (which engine runs the
-SQL: DuckDB in this process, the default, or Apache Spark; see ``Engine``). Relative paths are relative to the
+SQL: DuckDB in this process, the default, Apache Spark, or a SQL database; see ``Engine``). Relative paths are relative to the
 folder holding the config file. Unknown keys and values of the wrong type are errors naming the file and the key.
 """
 
@@ -68,19 +68,28 @@ _SETTING_TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
-ENGINES = ("duckdb", "spark")
+ENGINES = ("duckdb", "spark", "sql")
+TABLE_ENGINES = ("spark", "sql")  # the engines that read sources given as table:NAME
 
 
 @dataclass(frozen=True)
 class Engine:
-    """``[engine]``: ``kind`` (duckdb | spark); for Spark the ``master`` URL (local[N], spark://HOST:PORT, yarn, or
-    "" to take what spark-submit or the platform provides), extra ``conf`` (``[engine.conf]``, Spark properties) and
-    ``aggregate_path``, the folder (any Hadoop file system path) of the refreshed aggregate."""
+    """``[engine]``: ``kind`` (duckdb | spark | sql).
+
+    Spark: the ``master`` URL (local[N], spark://HOST:PORT, yarn, or "" to take what spark-submit or the platform
+    provides), extra ``conf`` (``[engine.conf]``, Spark properties) and ``aggregate_path``, the folder (any Hadoop
+    file system path) of the refreshed aggregate.
+
+    sql: ``url``, the database as a SQLAlchemy URL (``postgresql://user@host:5432/db``), and ``password_env``, the
+    environment variable holding the password (default: none; libpq also reads PGPASSWORD and ~/.pgpass). A
+    password written in the URL works too but is never shown; keep it out of the file."""
 
     kind: str = "duckdb"
     master: str = "local[2]"
     conf: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
     aggregate_path: str = ".evtools/aggregate"
+    url: str = ""
+    password_env: str = ""
 
 
 @dataclass(frozen=True)
@@ -106,7 +115,7 @@ class Source:
     path: Path
     table: str | None = None
     columns: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
-    catalog: str | None = None  # table:NAME, a table of the Spark catalog
+    catalog: str | None = None  # table:NAME, a table of the Spark catalog or of the SQL database
 
     @property
     def is_duckdb(self) -> bool:
@@ -226,16 +235,26 @@ def parse_config(raw: dict[str, Any], path: Path, overrides: dict[str, Any] | No
 
 def _check_catalog_sources(config: Config) -> None:
     for source in config.sources.values():
-        if source.catalog and config.engine.kind != "spark":
+        if source.catalog and config.engine.kind not in TABLE_ENGINES:
             raise ConfigError(
-                f"{config.path}: sources.{source.name}: '{source.location}' is a Spark catalog table; "
-                'set [engine] kind = "spark" (or --engine spark)'
+                f"{config.path}: sources.{source.name}: '{source.location}' is a table of a Spark catalog or a "
+                'database; set [engine] kind = "spark" or "sql" (or --engine)'
             )
+        if config.engine.kind == "sql" and not source.catalog:
+            raise ConfigError(
+                f"{config.path}: sources.{source.name}: the sql engine reads tables of its database; expected "
+                f"table:SCHEMA.NAME, found '{source.location}'"
+            )
+    if config.engine.kind == "sql" and not config.engine.url:
+        raise ConfigError(
+            f"{config.path}: engine.url: the sql engine needs the database's URL, e.g. "
+            "postgresql://user@host:5432/db"
+        )
 
 
 def _engine(path: Path, raw: dict[str, Any]) -> Engine:
     _reject_unknown(path, "engine.", raw, {f.name for f in fields(Engine)})
-    for key in ("kind", "master", "aggregate_path"):
+    for key in ("kind", "master", "aggregate_path", "url", "password_env"):
         if key in raw and not isinstance(raw[key], str):
             raise ConfigError(f"{path}: engine.{key}: expected a string, found {_kind(raw[key])}")
     conf = _table(path, raw, "conf", prefix="engine.")
@@ -244,7 +263,7 @@ def _engine(path: Path, raw: dict[str, Any]) -> Engine:
             raise ConfigError(f"{path}: engine.conf.{key}: expected a string or number, found {_kind(value)}")
     kind = raw.get("kind", "duckdb")
     _check_engine_kind(path, kind)
-    values = {k: raw[k] for k in ("master", "aggregate_path") if k in raw}
+    values = {k: raw[k] for k in ("master", "aggregate_path", "url", "password_env") if k in raw}
     conf = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in conf.items()}
     return Engine(kind=kind, conf=MappingProxyType(conf), **values)
 

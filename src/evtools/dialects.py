@@ -1,10 +1,16 @@
 """The package's SQL in other dialects: DuckDB's text, rewritten where dialects differ, generated with sqlglot.
 
-The rewrites (on the parsed DuckDB tree, before generation), each a construct DuckDB has and the targets lack:
+The queries are written in forms every target runs (ranking with ROW_NUMBER, explicit GROUP BY columns, interval
+arithmetic as number * INTERVAL, aliases on derived tables). The rewrites (on the parsed DuckDB tree, before
+generation) cover what has no common form, each a construct DuckDB has and a target lacks:
 
 - a call of one of the package's macros (``sql/macros.sql``) becomes the macro's body;
 - (Spark) ``timezone(zone, timezone('UTC', ts))``, the local wall time of a UTC timestamp, becomes
-  ``from_utc_timestamp(ts, zone)``; ``to_microseconds(n)`` becomes ``make_dt_interval(0, 0, 0, n / 1e6)``.
+  ``from_utc_timestamp(ts, zone)``;
+- (PostgreSQL, Redshift, T-SQL, Trino: no CREATE OR REPLACE for tables) ``CREATE OR REPLACE [TEMP] TABLE|VIEW x AS q``
+  becomes ``DROP TABLE|VIEW IF EXISTS x CASCADE`` and ``CREATE [TEMP] TABLE|VIEW x AS q``.
+
+Which dialects are executed by the tests (DuckDB, Spark, PostgreSQL) and which are only generated is ``EXECUTED``.
 
 Bound parameters (``$name`` in DuckDB) come out as each dialect writes them (``:name`` for Spark, ``@name`` for
 BigQuery and T-SQL, ...). A construct sqlglot cannot express in the target raises ``UnsupportedSQL``.
@@ -23,6 +29,8 @@ from evtools.errors import EvtoolsError
 from evtools.queries import load_sql
 
 DIALECTS = ("spark", "databricks", "snowflake", "bigquery", "tsql", "postgres", "duckdb")
+EXECUTED = ("duckdb", "spark", "postgres")  # the tests run every query on these and compare the figures
+REPLACE_BY_DROP = ("postgres", "redshift", "tsql", "trino")
 
 
 class UnsupportedSQL(EvtoolsError):
@@ -35,10 +43,6 @@ def parse(sql: str) -> list[exp.Expression]:
 
 
 def _spark(node: exp.Expression) -> exp.Expression:
-    if isinstance(node, exp.Anonymous) and node.name.lower() == "to_microseconds":
-        seconds = exp.Div(this=node.expressions[0].copy(), expression=exp.Literal.number("1000000.0"))
-        zero = exp.Literal.number(0)
-        return exp.func("make_dt_interval", zero, zero.copy(), zero.copy(), seconds)
     if isinstance(node, exp.ConvertTimezone | exp.AtTimeZone | exp.Anonymous):
         zone_ts = _local_of_utc(node)
         if zone_ts:
@@ -101,6 +105,30 @@ def rewrite(statement: exp.Expression, dialect: str) -> exp.Expression:
     return tree
 
 
+def split(statement: exp.Expression, dialect: str) -> list[exp.Expression]:
+    """``statement`` as the statements ``dialect`` runs: a CREATE OR REPLACE of a table or view becomes a DROP IF
+    EXISTS and a CREATE where the dialect has no CREATE OR REPLACE for tables (``REPLACE_BY_DROP``)."""
+    if (
+        dialect not in REPLACE_BY_DROP
+        or not isinstance(statement, exp.Create)
+        or not statement.args.get("replace")
+        or statement.kind not in ("TABLE", "VIEW")
+    ):
+        return [statement]
+    create = statement.copy()
+    create.set("replace", False)
+    target = statement.this.this if isinstance(statement.this, exp.Schema) else statement.this
+    drop = exp.Drop(tables=[target.copy()], kind=statement.kind, exists=True, cascade=True)
+    drop.comments, create.comments = create.comments, None  # the query's header stays in front
+    return [drop, create]
+
+
+def dropped(statement: exp.Drop) -> exp.Table:
+    """The table a DROP statement drops."""
+    tables = statement.args.get("tables")
+    return tables[0] if tables else statement.this
+
+
 def generate(statement: exp.Expression, dialect: str, pretty: bool = False) -> str:
     """SQL text of a rewritten statement in ``dialect``; UnsupportedSQL when sqlglot cannot express a part."""
     try:
@@ -110,22 +138,23 @@ def generate(statement: exp.Expression, dialect: str, pretty: bool = False) -> s
 
 
 def names() -> list[str]:
-    """The package's queries, by name (``sql/<name>.sql``), without the sample generator's (``sample_*``: they
-    write files with DuckDB's COPY) and the run-log readers' (``runs_*``: they read files with DuckDB's readers),
-    which mean nothing in a warehouse, and the macros (expanded into the queries that call them)."""
+    """The package's queries, by name (``sql/<name>.sql``), without those that mean nothing in a warehouse: the
+    sample generator's (``sample_*``: they write files with DuckDB's COPY), the run-log readers' (``runs_*``) and
+    ``column_bytes`` (they read files with DuckDB's readers), and the macros (expanded into the queries that
+    call them)."""
     folder = resources.files("evtools").joinpath("sql")
     local = ("sample_", "runs_")
     return sorted(
         p.name[:-4]
         for p in folder.iterdir()
-        if p.name.endswith(".sql") and not p.name.startswith(local) and p.name != "macros.sql"
+        if p.name.endswith(".sql") and not p.name.startswith(local) and p.name not in ("macros.sql", "column_bytes.sql")
     )
 
 
 @cache
 def statements(name: str, dialect: str) -> tuple[exp.Expression, ...]:
     """The rewritten statements of ``sql/<name>.sql`` for ``dialect`` (parsed once per process)."""
-    return tuple(rewrite(s, dialect) for s in parse(load_sql(name)))
+    return tuple(part for s in parse(load_sql(name)) for part in split(rewrite(s, dialect), dialect))
 
 
 def transpile(name: str, dialect: str, pretty: bool = True) -> str:

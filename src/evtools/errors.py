@@ -38,7 +38,8 @@ class CheckFailed(EvtoolsError):
 
 
 class EngineError(EvtoolsError):
-    """The engine or the environment failed (out of memory, disk full, a missing dependency): exit code 3."""
+    """The engine or the environment failed (out of memory, disk full, a missing dependency, a database that cannot be
+    reached, a statement it refused): exit code 3."""
 
     exit_code = ENVIRONMENT
 

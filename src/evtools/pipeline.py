@@ -100,25 +100,41 @@ def prepare(scoped: bool, dashboard: bool) -> list[str]:
 
 
 QUALITY = ["version_rows_now", "versions", "quality_keys", "quality_versions", "quality_by_key"]
+QUALITY_RESULTS = ["quality_table", "arrival_lag", "replayed_loads", "quality_totals", "quality_worst"]
 RECONCILE = ["version_rows_asof", "versions", "quality_keys", "reconcile_repeated", "reconcile"]
+RECONCILE_RESULTS = ["reconcile_summary", "reconcile_causes", "reconcile_worst"]
+
+
+ZONES = "_zones"  # the candidate zones (zone, pos), a small table the client registers (reconcile.zone_table)
 
 
 def timezones(candidates: bool) -> list[str]:
-    """Day-bucketing: the candidate companies re-bucketed by each zone, or an empty result."""
+    """Day-bucketing: the candidate companies re-bucketed by each zone (of ``ZONES``), or an empty result."""
     return ["timezone_candidates", "timezone_rebucket"] if candidates else ["timezone_none"]
 
 
 CLASSIFY = ["reconcile_classify"]
-REFRESH_FULL = [
-    "refresh_state",
-    "refresh_full_events",
-    "refresh_full_rows",
-    "versions",
-    "refresh_full_versions",
-    "refresh_full_agg",
-]
-REFRESH_TOUCHED = ["refresh_new", "versions", "refresh_delta", "refresh_apply"]
-REFRESH_LOOKBACK = ["refresh_lookback", "versions", "refresh_lookback_window", "refresh_lookback_apply"]
+REFRESH_FULL = ["refresh_state", "refresh_full_repeated", "versions", "refresh_full_agg"]
+# the incremental run: ranges are fetched (refresh_ranges) and bound into the lookup between the two halves
+REFRESH_TOUCHED = ["refresh_new", "refresh_lookup", "refresh_version_rows", "versions", "refresh_delta", "refresh_apply"]
+REFRESH_BACKFILL = ["refresh_backfill_rows", "versions", "refresh_backfill"]
+REFRESH_LOOKBACK = ["refresh_new", "refresh_lookback", "versions", "refresh_lookback_window", "refresh_lookback_apply"]
 GX_AGG_TOTALS = ["gx_agg_version_rows", "versions", "gx_agg_totals"]
 
-AGGREGATE = frozenset({"agg.evtools_state", "agg.evtools_runs", "agg.evtools_versions", "agg.agg_company_daily_events"})
+REFRESH_SCRIPT = ["refresh_state", *REFRESH_FULL[1:], "refresh_set_state", "refresh_counts_full"]
+
+
+def analysis(kind: str, dashboard: bool = True, zones: bool = False, loads: bool = True) -> list[str]:
+    """Every step of an analysis over all keys, in order, its results last: what ``evtools sql --script`` prints
+    (``zones``: day-bucketing by the candidate zones of ``ZONES``; ``loads``: fact_events has a load_id)."""
+    if kind == "quality":
+        results = [r for r in QUALITY_RESULTS if loads or r != "replayed_loads"]
+        return prepare(False, dashboard) + QUALITY + results
+    if kind == "reconcile":
+        return prepare(False, dashboard) + RECONCILE + timezones(zones) + CLASSIFY + RECONCILE_RESULTS
+    if kind == "refresh":
+        return REFRESH_SCRIPT
+    raise ValueError(f"no analysis named {kind!r}")
+
+
+AGGREGATE = frozenset({"agg.evtools_state", "agg.evtools_runs", "agg.agg_company_daily_events"})

@@ -40,7 +40,7 @@ import pyarrow.parquet as pq
 from evtools import pipeline
 from evtools.config import Config
 from evtools.fsutil import atomic_dir, iso_date, write_parquet
-from evtools.queries import drop, execute, exists, first_row, ordered, run
+from evtools.queries import arrow, drop, execute, exists, first_row, run
 from evtools.sources import available_columns, has_source
 
 log = logging.getLogger(__name__)
@@ -136,7 +136,7 @@ def analyse(con: duckdb.DuckDBPyConnection, config: Config) -> QualityResult:
     """All quality figures for the fact_events registered on ``con``."""
     prepare(con, config)
     pipeline.run(con, pipeline.QUALITY, given=pipeline.made(prepared_steps(con)))
-    by_key = ordered(con, "_quality", ["company_id", "date"])
+    by_key = arrow(con, "quality_table")
     lag = run(con, "arrival_lag")
     measured = "load_id" in available_columns(con, "fact_events")
     if measured:

@@ -39,7 +39,7 @@ from evtools.config import Config
 from evtools.errors import DataError
 from evtools.fsutil import atomic_dir, iso_date
 from evtools.quality import EVERYTHING, Scope, prepare, prepared_steps
-from evtools.queries import run
+from evtools.queries import register, run
 from evtools.sources import available_columns, has_source
 
 COLUMNS = [
@@ -101,27 +101,35 @@ def compute(con: duckdb.DuckDBPyConnection, config: Config, scope: Scope = EVERY
             "computed is unknown; map computed_at in [columns.dashboard] or set settings.dashboard_computed_offset_hours"
         )
     prepare(con, config, scope)
-    params = {
-        "date_from": scope.date_from,
-        "date_to": scope.date_to,
-        "company": scope.company,
-        "max_net_share": TZ_MAX_NET_SHARE,
-    }
     candidates = zones(config)
     rebucket = bool(candidates) and "event_ts" in available_columns(con, "fact_events")
-    s = config.settings
-    params = {
+    if rebucket:
+        register(con, pipeline.ZONES, zone_table(candidates))
+    steps = pipeline.RECONCILE + pipeline.timezones(rebucket) + pipeline.CLASSIFY
+    given = pipeline.made(prepared_steps(con, scope)) | {pipeline.ZONES}
+    return pipeline.fetch(con, steps, parameters(config, scope), given, as_arrow=True)
+
+
+def parameters(config: Config, scope: Scope = EVERYTHING) -> dict:
+    """The values reconciliation's queries take, for ``scope``."""
+    return {
         "date_from": scope.date_from,
         "date_to": scope.date_to,
         "company": scope.company,
         "max_net_share": TZ_MAX_NET_SHARE,
-        "zones": candidates or [""],
-        "abs_tol": s.abs_tolerance,
-        "rel_tol": s.rel_tolerance,
+        "abs_tol": config.settings.abs_tolerance,
+        "rel_tol": config.settings.rel_tolerance,
     }
-    steps = pipeline.RECONCILE + pipeline.timezones(rebucket) + pipeline.CLASSIFY
-    given = pipeline.made(prepared_steps(con, scope))
-    return pipeline.fetch(con, steps, params, given, as_arrow=True)
+
+
+def zone_table(candidates: list[str]) -> pa.Table:
+    """The candidate zones as the table ``_zones``: zone, pos (1 = preferred)."""
+    return pa.table(
+        {
+            "zone": pa.array(candidates, pa.string()),
+            "pos": pa.array(range(1, len(candidates) + 1), pa.int64()),
+        }
+    )
 
 
 def reconcile(con: duckdb.DuckDBPyConnection, config: Config, scope: Scope = EVERYTHING) -> Reconciliation:

@@ -5,26 +5,30 @@ events lying on that key and ``rows`` = how many latest versions that is, as of 
 ingested_at processed): it always equals a full recomputation as of the watermark (``verify`` rebuilds one with the
 full build's own steps and compares).
 
-The database also keeps the state the rule needs: ``evtools_versions``, every version (payload) of every event_id
-seen, with its first arrival, its version value and whether it is the latest. A replayed old version is then
-recognised as a copy whatever its ingested_at, and a correction stays the latest.
-
 Strategies:
-- touched (default): the rows ingested since the watermark are merged with the stored versions of their event ids;
-  the rule picks the latest again, and only the keys whose latest versions changed are rewritten, on whatever date
-  they lie (a correction can move an event to another date). The lookup of the stored versions is a semi-join on
-  event_id over ``evtools_versions``.
+- touched (default): the rows ingested since the watermark, and the rows ingested before of the same event ids,
+  looked up in fact_events itself, decide each touched event's latest version before and after the run; only the
+  keys where those differ are rewritten, on whatever date they lie (a correction can move an event to another
+  date). No copy of the history is kept: the lookup reads fact_events where it lies, and the engine skips the files
+  and row groups whose statistics hold none of the new rows' event ids, so its cost follows the new rows and the
+  parts of fact_events their ids can lie in (time-ordered ids: the recent part; random ids: the event_id column
+  once).
 - lookback: the fixed-window job: re-read the dates of the window (``evtools.rules.lookback_since``) and
   deduplicate within them, kept to show what it misses: rows arriving for older dates.
 
-Every run is one transaction: a run that fails or is killed leaves the table, the state and the watermark as they
-were; a second refresh waits for the lock or fails with a clear message; a run with nothing new changes nothing.
+The full build reads fact_events once for the totals per key and once for the event ids seen more than once, and
+applies the rule to those rows only. Every run is one transaction: a run that fails or is killed leaves the table and
+the watermark as they were; a second refresh waits for the lock or fails with a clear message; a run with nothing new
+changes nothing. The watermark never passes the run's until nor the run's start (``clamp_until``). Each run
+publishes a read-only snapshot beside the database (``snapshot_path``), switched in whole, which readers open while
+a later run writes.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import decimal
 import logging
 import os
 import re
@@ -95,10 +99,11 @@ def attach(con: duckdb.DuckDBPyConnection, db: Path, wait: float = 0.0) -> None:
                 ) from None
             time.sleep(0.2)
     execute(con, "refresh_state")
-    if _tables(con, "agg") & {"evtools_latest"} and "evtools_versions" not in _tables(con, "agg"):
+    if "evtools_latest" in _tables(con, "agg"):
         con.execute("DETACH agg")
         raise EvtoolsError(
-            f"{db}: built by an earlier evtools that kept one version per event; rebuild it with refresh --full"
+            f"{db}: built by an earlier evtools under another latest-version rule; rebuild it with refresh --full "
+            "into a new --db"
         )
 
 
@@ -119,8 +124,8 @@ def readable(db: Path) -> Path:
 
 
 def publish_snapshot(con: duckdb.DuckDBPyConnection, db: Path) -> Path:
-    """Copy the attached aggregate's table, state and run log (not the per-event state) into a new DuckDB file and
-    switch it in as the snapshot with one rename: a reader sees the previous run's or this one's, never a mix."""
+    """Copy the attached aggregate's table, state and run log into a new DuckDB file and switch it in as the
+    snapshot with one rename: a reader sees the previous run's or this one's, never a mix."""
     snap = snapshot_path(db)
     for stray in snap.parent.glob(f".{snap.name}.tmp-*"):  # a killed run's (this run holds the lock)
         stray.unlink(missing_ok=True)
@@ -245,9 +250,6 @@ def _run(con, config, strategy, full, lookback, until, backfill) -> RunResult:
     start = time.perf_counter()
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     before_strategy, watermark = state(con)
-    until = until or first_row(con, "newest_ingested")[0]
-    if until is None:
-        raise EvtoolsError("fact_events is empty: nothing to refresh")
     if watermark is not None and until < watermark and not full:
         raise EvtoolsError(
             f"refresh --until {until}: before the watermark {watermark}; use --full to rebuild"
@@ -259,10 +261,6 @@ def _run(con, config, strategy, full, lookback, until, backfill) -> RunResult:
     mode = "full" if full or watermark is None else ("backfill" if backfill else "incremental")
     since = lookback_since(until, lookback)
     missed = (0, 0)
-    if watermark is not None and mode != "backfill":
-        missed = tuple(
-            first_row(con, "refresh_missed", {"watermark": watermark, "until": until, "since": since})
-        )
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     run_id = first_row(con, "refresh_next_run")[0]
     rows_read = keys = dates = 0
@@ -274,19 +272,24 @@ def _run(con, config, strategy, full, lookback, until, backfill) -> RunResult:
         if mode == "full":
             pipeline.run(con, pipeline.REFRESH_FULL[:-1], params)
             _fault("after_latest")
-            pipeline.run(con, pipeline.REFRESH_FULL[-1:], params, given=AGGREGATE)
+            pipeline.run(
+                con, pipeline.REFRESH_FULL[-1:], params, given=pipeline.made(pipeline.REFRESH_FULL[:-1])
+            )
             rows_read, keys, dates = first_row(con, "refresh_counts_full")
         elif mode == "backfill":
-            keys, dates = _backfill(con, backfill, now)
+            keys, dates = _backfill(con, backfill, watermark, now)
         elif mode == "incremental" and strategy == "touched":
             touched = pipeline.REFRESH_TOUCHED
-            pipeline.run(con, touched[:-1], params, given=AGGREGATE)
+            pipeline.run(con, touched[:1], params, given=AGGREGATE)
+            missed = tuple(first_row(con, "refresh_missed", params))
+            pipeline.run(con, touched[1:-1], params, given=pipeline.made(touched[:1], AGGREGATE))
             _fault("before_apply")
             pipeline.run(con, touched[-1:], params, given=pipeline.made(touched[:-1], AGGREGATE))
             _fault("after_apply")
             rows_read, keys, dates = first_row(con, "refresh_counts")
         elif mode == "incremental":
             pipeline.run(con, pipeline.REFRESH_LOOKBACK, params, given=AGGREGATE)
+            missed = tuple(first_row(con, "refresh_missed", params))
             _fault("after_apply")
             rows_read, keys, dates = first_row(con, "refresh_counts_lookback")
         new_watermark = watermark if mode in ("noop", "backfill") else until
@@ -317,11 +320,30 @@ def _run(con, config, strategy, full, lookback, until, backfill) -> RunResult:
     return result
 
 
-def _backfill(con, span: tuple[dt.date, dt.date], now: dt.datetime) -> tuple[int, int]:
-    """Rebuild the aggregate's rows for the dates in ``span`` from the stored latest versions."""
-    params = {"first": span[0], "last": span[1], "now": now}
-    execute(con, "refresh_backfill", params)
+def _backfill(
+    con, span: tuple[dt.date, dt.date], watermark: dt.datetime, now: dt.datetime
+) -> tuple[int, int]:
+    """Rebuild the aggregate's rows for the dates in ``span`` from fact_events, as of the watermark."""
+    params = {"first": span[0], "last": span[1], "watermark": watermark, "now": now}
+    pipeline.run(con, pipeline.REFRESH_BACKFILL, params, given=AGGREGATE)
     return tuple(first_row(con, "refresh_counts_backfill"))
+
+
+RANGES = 8  # the lookup's ranges of event ids on a lakehouse (refresh_ranges.sql)
+
+
+def lookup_ranges(con) -> dict:
+    """The parameters lo1, hi1 .. lo8, hi8 of a lakehouse's lookup (lake_lookup.sql): the ranges of the touched event ids, split at their widest
+    gaps when the ids are numbers, else one range from the smallest to the largest (unused ranges are None)."""
+    lo, hi = first_row(con, "refresh_range_bounds")
+    if isinstance(lo, int | float | decimal.Decimal) and not isinstance(lo, bool):
+        ranges = [tuple(r) for r in run(con, "refresh_ranges").itertuples(index=False)]
+    else:
+        ranges = [(lo, hi)] if lo is not None else []
+    out: dict = {}
+    for i in range(RANGES):
+        out[f"lo{i + 1}"], out[f"hi{i + 1}"] = ranges[i] if i < len(ranges) else (None, None)
+    return out
 
 
 def _log_run(con, r: RunResult, started, until, status: str, error: str | None) -> None:
@@ -367,10 +389,9 @@ def _fault(point: str) -> None:
 def verify(config: Config, db: Path | None = None) -> pd.DataFrame:
     """Keys where the aggregate differs from a full recomputation as of its watermark (empty when exact).
 
-    The recomputation runs the full build's own steps into a scratch database beside the spill folder, so the
-    comparison checks the incremental runs against one pass over all rows, not against the stored state. With no
-    refresh running, the aggregate itself is checked (holding the refresh lock meanwhile); while one runs, its last
-    published snapshot, so a verification never sees a run half done."""
+    The recomputation runs the full build's own steps into a scratch database, so the incremental runs are checked
+    against one pass over all rows. With no refresh running, the aggregate itself is checked (holding the refresh
+    lock meanwhile); while one runs, its last published snapshot, so a verification never sees a run half done."""
     db = Path(db) if db else config.aggregate_db
     if not db.is_file():
         raise EvtoolsError(f"{db}: no aggregate database yet; run evtools refresh first")
@@ -386,17 +407,29 @@ def verify(config: Config, db: Path | None = None) -> pd.DataFrame:
 def _verify(con: duckdb.DuckDBPyConnection, db: Path) -> pd.DataFrame:
     import tempfile
 
-    con.execute("ATTACH $p AS live (READ_ONLY)", {"p": str(db)})
-    rows = con.execute("SELECT watermark FROM live.evtools_state").fetchall()
-    if not rows or rows[0][0] is None:
+    con.execute("ATTACH $p AS agg (READ_ONLY)", {"p": str(db)})
+    _, watermark = state(con)
+    con.execute("DETACH agg")
+    if watermark is None:
         raise EvtoolsError(f"{db}: the aggregate has never been built; run evtools refresh first")
     with tempfile.TemporaryDirectory(prefix="evtools-verify-") as scratch:
-        con.execute("ATTACH $p AS agg", {"p": str(Path(scratch) / "full.duckdb")})
+        full = Path(scratch) / "full.duckdb"
+        con.execute("ATTACH $p AS agg", {"p": str(full)})
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        pipeline.run(con, pipeline.REFRESH_FULL, {"until": rows[0][0], "now": now})
-        differences = run(con, "refresh_verify")
+        pipeline.run(con, pipeline.REFRESH_FULL, {"until": watermark, "now": now})
         con.close()
-    return differences
+        return differences(db, full)
+
+
+def differences(db: Path, full: Path) -> pd.DataFrame:
+    """Keys where the aggregate in ``db`` differs from the one in ``full`` (a full build as of the same time)."""
+    con = duckdb.connect()
+    try:
+        con.execute("ATTACH $p AS live (READ_ONLY)", {"p": str(db)})
+        con.execute("ATTACH $p AS agg (READ_ONLY)", {"p": str(full)})
+        return pipeline.fetch(con, ["refresh_verify"], given={"live.agg_company_daily_events"} | AGGREGATE)
+    finally:
+        con.close()
 
 
 def table(config: Config, db: Path | None = None) -> pd.DataFrame:
@@ -454,8 +487,8 @@ def replay(
         exact = refresh(config, dbs["touched"], until=until)
         fixed = refresh(config, dbs["lookback"], until=until, strategy="lookback", lookback_days=lookback)
         full = refresh(config, dbs["full"], until=until, full=True)
-        exact_diff = verify(config, dbs["touched"])
-        fixed_diff = verify(config, dbs["lookback"])
+        exact_diff = differences(dbs["touched"], dbs["full"])
+        fixed_diff = differences(dbs["lookback"], dbs["full"])
         gap = fixed_diff["full_events"].fillna(0) - fixed_diff["table_events"].fillna(0)
         records.append(
             {

@@ -1,18 +1,16 @@
 """The exact incremental aggregate on Spark: parquet partitioned by date, where only the touched dates are rewritten.
 
-Same contract as ``evtools.refresh`` (strategy touched): ``agg`` holds, per (company_id, date), the sum and count of
-the latest versions lying on the key as of the watermark. Under ``[engine] aggregate_path`` (any Hadoop file system
-path: a local folder, hdfs://, abfss://, s3a://):
+Same contract and the same steps as ``evtools.refresh`` (strategy touched): ``agg`` holds, per (company_id, date), the
+sum and count of the latest versions lying on the key as of the watermark. Under ``[engine] aggregate_path`` (any
+Hadoop file system path: a local folder, hdfs://, abfss://, s3a://):
 
 - ``agg/date=D/``      the aggregate (company_id, events, rows, refreshed_at), one partition per date;
-- ``versions/date=D/`` the state: every version of every event_id (event_id, company_id, events, first_at, version,
-  is_latest), as ``evtools_versions`` in ``evtools.refresh``;
-- ``_state.json``     strategy and watermark; ``_runs/NNNNNN.json`` one record per run.
+- ``_state.json``      strategy and watermark; ``_runs/NNNNNN.json`` one record per run.
 
-A run reads the rows ingested since the watermark, finds the stored versions of their event ids (``_old``: a scan of
-the state's event_id column), merges both through the version rule (``sql/versions.sql``), and rewrites the
-partitions of the dates the old or new versions lie on: the state's and the aggregate's (recomputed from them).
-Other partitions are not rewritten; of them only the state's event_id column is read.
+A run reads the rows ingested since the watermark, looks up the earlier rows of their event ids in fact_events where
+it lies (within the ranges of those ids, so Parquet statistics spare the rest), decides each touched event's latest
+version before and after the run (``sql/versions.sql``), and rewrites the aggregate's partitions of the dates whose
+keys changed. Other partitions are neither read nor rewritten.
 
 Commit: the new partitions are written under ``_staging/``, then ``_staging/COMMIT`` records the dates and the new
 state; only then are the live partitions replaced. A run that stops before COMMIT leaves the live data untouched (the
@@ -34,15 +32,16 @@ import pandas as pd
 from evtools import pipeline
 from evtools.config import Config
 from evtools.errors import EvtoolsError
-from evtools.refresh import AGGREGATE, RunResult, _fault, clamp_until, locked
+from evtools.refresh import AGGREGATE, RunResult, _fault, clamp_until, locked, lookup_ranges
 from evtools.rules import lookback_since
 from evtools.spark import SparkConnection, connect, to_pandas
 
-TABLES = ("agg", "versions")
+TABLES = ("agg",)
 STAGING = "_staging"
-# the DuckDB build's steps, with the table updates of refresh_full_versions / refresh_apply done by writing partitions
-FULL = [*pipeline.REFRESH_FULL[1:-2], "lake_full_state"]
-TOUCHED = [*pipeline.REFRESH_TOUCHED[:-1], "lake_touched_dates"]
+# the DuckDB build's steps; refresh_apply's table updates are done by rewriting the touched dates' partitions
+FULL = pipeline.REFRESH_FULL[1:]
+# the lookup with the new ids' ranges as literal predicates: Spark does not push a join's keys into its Parquet scan
+TOUCHED = ["refresh_new", "lake_lookup", *pipeline.REFRESH_TOUCHED[2:-1], "lake_touched_dates"]
 
 
 class HadoopFS:
@@ -133,12 +132,8 @@ def read_state(fs: HadoopFS) -> tuple[str | None, dt.datetime | None]:
 
 def _views(con: SparkConnection, fs: HadoopFS) -> None:
     """The live tables as the temp views the SQL names (``agg.<table>`` is read as ``agg_<table>``)."""
-    con.tables = {
-        "agg.evtools_versions": "agg_evtools_versions",
-        "agg.agg_company_daily_events": "agg_company_daily",
-    }
-    for table, view in (("versions", "agg_evtools_versions"), ("agg", "agg_company_daily")):
-        con.spark.read.parquet(fs.url(table)).createOrReplaceTempView(view)
+    con.tables = {"agg.agg_company_daily_events": "agg_company_daily"}
+    con.spark.read.parquet(fs.url("agg")).createOrReplaceTempView("agg_company_daily")
 
 
 def _run(con: SparkConnection, fs: HadoopFS, until, full: bool, lookback: int) -> RunResult:
@@ -155,33 +150,30 @@ def _run(con: SparkConnection, fs: HadoopFS, until, full: bool, lookback: int) -
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     run_id = len(fs.children("_runs")) + 1
     missed = (0, 0)
-    if watermark is not None and mode != "full":
-        since = lookback_since(until, lookback)
-        missed = con.first_row("refresh_missed", {"watermark": watermark, "until": until, "since": since})
     rows_read = keys = dates = 0
     commit: dict = {}
     fs.delete(STAGING)
-    params = {"until": until, "watermark": watermark, "now": now}
+    params = {"until": until, "watermark": watermark, "now": now, "since": lookback_since(until, lookback)}
     if mode == "full":
-        con.tables = {"agg.evtools_versions": "_full_events"}  # the first pass of the full build
+        con.tables = {"agg.agg_company_daily_events": "_full_agg"}
         try:
             pipeline.run(con, FULL, params)
         finally:
             con.tables = {}
-        state = con.spark.table("_state_src")
-        _write(state, fs, "versions")
-        _write(con.frame("lake_aggregate", {"now": now}), fs, "agg")
-        rows_read, keys, dates = state.where("is_latest").count(), *_staged_counts(con, fs)
+        _write(con.spark.table("_full_agg"), fs, "agg")
+        rows_read, keys, dates = con.first_row("lake_counts_full")
         commit = {"full": True}
     elif mode == "incremental":
         _views(con, fs)
-        pipeline.run(con, TOUCHED, params, given=AGGREGATE)
-        touched = sorted(r[0] for r in con.spark.table("_touched").collect())
-        _state_partitions(con, fs, touched).createOrReplaceTempView("_state_touched")
-        pipeline.run(con, ["lake_versions_touched"], given=pipeline.made(TOUCHED, AGGREGATE) | {"_state_touched"})
-        state = con.spark.table("_state_src")
-        _write(state, fs, "versions")
-        _write(con.frame("lake_aggregate", {"now": now}), fs, "agg")
+        pipeline.run(con, TOUCHED[:1], params, given=AGGREGATE)
+        missed = con.first_row("refresh_missed", params)
+        params.update(lookup_ranges(con))
+        pipeline.run(con, TOUCHED[1:], params, given=pipeline.made(TOUCHED[:1], AGGREGATE))
+        touched = sorted(r[0] for r in con.spark.table("_touched_dates").collect())
+        _agg_partitions(con, fs, touched).createOrReplaceTempView("_agg_touched")
+        given = pipeline.made(TOUCHED, AGGREGATE) | {"_agg_touched"}
+        pipeline.run(con, ["lake_agg_touched"], params, given=given)
+        _write(con.spark.table("_agg_src"), fs, "agg")
         rows_read, keys, dates = con.first_row("refresh_counts")
         commit = {"full": False, "dates": [d.isoformat() for d in touched]}
     new_watermark = watermark if mode == "noop" else until
@@ -216,25 +208,19 @@ def _run(con: SparkConnection, fs: HadoopFS, until, full: bool, lookback: int) -
     return result
 
 
-def _state_partitions(con: SparkConnection, fs: HadoopFS, dates: list[dt.date]):
-    """The state's partitions of ``dates``, read by path (no other partition is listed or opened)."""
-    live = set(fs.children("versions"))
-    paths = [fs.url("versions", f"date={d.isoformat()}") for d in dates if f"date={d.isoformat()}" in live]
+def _agg_partitions(con: SparkConnection, fs: HadoopFS, dates: list[dt.date]):
+    """The aggregate's partitions of ``dates``, read by path (no other partition is listed or opened)."""
+    live = set(fs.children("agg"))
+    paths = [fs.url("agg", f"date={d.isoformat()}") for d in dates if f"date={d.isoformat()}" in live]
     if not paths:
-        return con.spark.table("agg_evtools_versions").limit(0)
-    return con.spark.read.option("basePath", fs.url("versions")).parquet(*paths)
+        return con.spark.table("agg_company_daily").limit(0)
+    return con.spark.read.option("basePath", fs.url("agg")).parquet(*paths)
 
 
 def _write(frame, fs: HadoopFS, table: str) -> None:
-    """Stage ``frame`` as ``table``, partitioned by date, one file per date (not one per task and date: the state
-    is read whole by every run's lookup, and many small files cost more than their bytes)."""
+    """Stage ``frame`` as ``table``, partitioned by date, one file per date (not one per task and date: many small
+    files cost more than their bytes)."""
     frame.repartition("date").write.partitionBy("date").parquet(fs.url(STAGING, table))
-
-
-def _staged_counts(con: SparkConnection, fs: HadoopFS) -> tuple[int, int]:
-    """Keys and dates of the staged aggregate."""
-    parts = [p for p in fs.children(STAGING, "agg") if p.startswith("date=")]
-    return con.spark.read.parquet(fs.url(STAGING, "agg")).count(), len(parts)
 
 
 def apply(fs: HadoopFS) -> None:
@@ -275,13 +261,12 @@ def verify(config: Config, con: SparkConnection | None = None) -> pd.DataFrame:
             f"{config.aggregate_path}: the aggregate has never been built; run evtools refresh first"
         )
     _views(con, fs)
-    con.tables = {"agg.evtools_versions": "_full_events"}
+    con.tables = {"agg.agg_company_daily_events": "_full_agg"}
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     try:
         pipeline.run(con, FULL, {"until": watermark, "now": now})
     finally:
         con.tables = {}
-    con.frame("lake_aggregate", {"now": now}).createOrReplaceTempView("_full_agg")
     con.tables = {"live.agg_company_daily_events": "agg_company_daily", "agg.agg_company_daily_events": "_full_agg"}
     try:
         return con.run("refresh_verify")

@@ -70,12 +70,12 @@ def start(path: Path | None, command: str, parameters: dict) -> Run:
 def source_figures(con, config) -> dict:
     """rows and bytes of the configured fact_events (what a full scan reads)."""
     from evtools.queries import first_row
-    from evtools.sources import _files
+    from evtools.sources import data_files
 
     rows = first_row(con, "fact_rows")[0]
     source = config.source("fact_events")
     size = None
     if not source.is_duckdb and not source.catalog and "://" not in source.location:
-        files, _, _ = _files(source)
+        files, _, _ = data_files(source)
         size = sum(Path(f).stat().st_size for f in files)
     return {"rows_read": int(rows), "bytes_read": size}

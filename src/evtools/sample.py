@@ -15,7 +15,9 @@ It simulates an ingestion timeline, vectorised in numpy:
 - ``missing_rate`` of events never reach the warehouse (they are in the API only), and events that would arrive
   after the snapshot are pending (API only as well);
 - ``tz_companies`` companies have an API that buckets days by the company's local zone; ``fact_events.date`` is
-  always the UTC date of ``event_ts``.
+  always the UTC date of ``event_ts``;
+- event ids are random with respect to time (as UUIDv4 or hashes), or, with ``ordered_ids``, increase with the time
+  the event happened (as sequences, snowflake ids, ULID or UUIDv7).
 
 The legacy dashboard job ran every day at 02:00 UTC and recomputed the last 2 complete dates as a naive SUM over
 what had been ingested, so date ``d`` was last computed at ``d + 2 days 02:00``. The snapshot is the last run.
@@ -96,6 +98,7 @@ class SampleSpec:
     max_lag_days: int = 45
     missing_rate: float = 0.002
     tz_companies: int = 2
+    ordered_ids: bool = False  # event ids in the order the events happened (sequences, snowflake ids, UUIDv7)
 
     def check(self) -> None:
         for name in ("rows", "companies", "days"):
@@ -180,8 +183,13 @@ def _events(spec: SampleSpec, rng: np.random.Generator) -> tuple[dict, tuple]:
     fate = np.where(arrive > spec.snapshot, 2, 0)
     missing = (rng.random(n) < spec.missing_rate) & ~np.isin(company, tz_ids)
     fate = np.where(missing & (fate == 0), 1, fate)
+    ids = np.arange(1, n + 1, dtype=np.int64) * 7 + 100_000_000
+    if spec.ordered_ids:  # the k-th event to happen gets the k-th id
+        ranked = np.empty(n, dtype=np.int64)
+        ranked[np.argsort(ts, kind="stable")] = ids
+        ids = ranked
     events = {
-        "event_id": np.arange(1, n + 1, dtype=np.int64) * 7 + 100_000_000,
+        "event_id": ids,
         "company_id": company,
         "ts": ts,
         "value": value,

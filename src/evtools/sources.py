@@ -23,10 +23,11 @@ import duckdb
 import sqlglot
 from sqlglot import exp
 
+from evtools import engines
 from evtools.config import Config, Source
 from evtools.errors import DataError
 from evtools.fsutil import files_at
-from evtools.queries import fetch_row, is_duckdb, load_sql, quote_ident
+from evtools.queries import fetch_row, load_sql, quote_ident
 from evtools.schema import SCHEMA, Column
 
 log = logging.getLogger(__name__)
@@ -53,8 +54,9 @@ _INTEGER = {
     "UBIGINT",
 }
 _TIMESTAMP = {"TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "DATETIME"}
-_ZONED = {"TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"}
-_ABSENT = {"id": "BIGINT", "ts": "TIMESTAMP", "date": "DATE", "count": "BIGINT", "version": "BIGINT"}
+_ZONED = {"TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ", "TIMESTAMPTZ_NS", "TIMESTAMP_NS WITH TIME ZONE"}
+ABSENT_TYPES = {"id": "BIGINT", "ts": "TIMESTAMP", "date": "DATE", "count": "BIGINT", "version": "BIGINT"}
+"""The type of a canonical column a source lacks (an optional column, NULL in its view), by column kind."""
 
 
 def connect(config: Config | None = None) -> duckdb.DuckDBPyConnection:
@@ -131,16 +133,6 @@ def open_sources(
     return con
 
 
-def open_engine(config: Config, names: tuple[str, ...] | None = None, check: bool = True):
-    """The configured sources on the configured engine: a DuckDB connection, or a ``SparkConnection`` when
-    ``[engine] kind = "spark"``. The analyses (quality, reconcile, explain) take either."""
-    if config.engine.kind == "spark":
-        from evtools import spark
-
-        return spark.connect(config, names, check)
-    return open_sources(config, names=names, check=check)
-
-
 def register(
     con: duckdb.DuckDBPyConnection, source: Source, company_type: str | None = None
 ) -> list[str] | None:
@@ -149,21 +141,11 @@ def register(
     raw = f"_src_{source.name}"
     files = _raw_relation(con, source, raw)
     types = {row[0]: row[1] for row in con.execute(f"DESCRIBE {quote_ident(raw)}").fetchall()}
-    present = [c for c in SCHEMA[source.name] if c.required or source.column(c.name) in types]
-    select = []
-    for col in SCHEMA[source.name]:
-        expression = (
-            _expression(source, col, types) if col in present else exp.cast(exp.null(), _ABSENT[col.kind])
-        )
-        if (
-            col.name == "company_id"
-            and company_type
-            and types[source.column("company_id")].upper() != company_type
-        ):
-            expression = exp.cast(expression, company_type)
-            _check_ids_convert(con, source, raw, company_type)
-        select.append(exp.alias_(expression, col.name, quoted=True))
-    query = sqlglot.select(*select).from_(exp.to_identifier(raw, quoted=True))
+    present = present_columns(source, types)
+    query = canonical_select(source, exp.table_(raw, quoted=True), types, company_type)
+    user_type = types.get(source.column("company_id"), "")
+    if company_type and user_type.upper() != company_type.upper():
+        _check_ids_convert(con, source, raw, company_type)
     con.execute(f"CREATE OR REPLACE TEMP VIEW {quote_ident(source.name)} AS {query.sql(dialect='duckdb')}")
     con.execute(
         "CREATE TEMP TABLE IF NOT EXISTS evtools_columns (source VARCHAR, column_name VARCHAR, user_column VARCHAR)"
@@ -204,18 +186,53 @@ def _check_ids_convert(con: duckdb.DuckDBPyConnection, source: Source, raw: str,
         )
 
 
-def available_columns(con: duckdb.DuckDBPyConnection, name: str) -> set[str]:
-    """Canonical columns the source ``name`` really has (absent optional ones are NULL in its view)."""
-    if not is_duckdb(con):
-        return set(con.columns.get(name, ()))
-    rows = con.execute("SELECT column_name FROM evtools_columns WHERE source = $s", {"s": name}).fetchall()
-    return {r[0] for r in rows}
+def available_columns(con, name: str) -> set[str]:
+    """Canonical columns the source ``name`` really has (absent optional ones are NULL in its view), on any engine."""
+    return engines.of(con).columns(name) or set()
 
 
-def has_source(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    if not is_duckdb(con):
-        return name in con.columns
-    return bool(con.execute("SELECT 1 FROM evtools_columns WHERE source = $s", {"s": name}).fetchall())
+def has_source(con, name: str) -> bool:
+    """True when the source ``name`` is registered on ``con`` (any engine)."""
+    return engines.of(con).columns(name) is not None
+
+
+def present_columns(source: Source, types: dict | None) -> list[Column]:
+    """The canonical columns a source has: the required ones, and the optional ones whose column it has (with no
+    ``types``, as for a printed script: those its mapping names)."""
+    if types is None:
+        return [c for c in SCHEMA[source.name] if c.required or c.name in source.columns]
+    return [c for c in SCHEMA[source.name] if c.required or source.column(c.name) in types]
+
+
+def canonical_select(
+    source: Source, relation: exp.Expression, types: dict | None, company_type: str | None = None
+) -> exp.Select:
+    """The canonical view of ``source`` over ``relation`` (its table as it lies), as a sqlglot query in DuckDB's
+    dialect: every canonical column under its name, from the user's column (``evtools.schema`` says how each kind
+    is normalised), NULL where the source lacks an optional one; company_id cast to ``company_type`` when given
+    and different. ``types`` (the user's column -> its DuckDB type name) checks each column and picks the
+    conversion; without them (a printed script) each column is cast to its kind's type, zoned timestamps taken in
+    the session's zone (the script sets UTC)."""
+    present = present_columns(source, types)
+    select = []
+    for col in SCHEMA[source.name]:
+        if col not in present:
+            expression = exp.cast(exp.null(), ABSENT_TYPES[col.kind])
+        elif types is None:
+            expression = _generic(source, col)
+        else:
+            expression = _expression(source, col, types)
+        user_type = (types or {}).get(source.column("company_id"), "")
+        if col.name == "company_id" and company_type and user_type.upper() != company_type.upper():
+            expression = exp.cast(expression, company_type)
+        select.append(exp.alias_(expression, col.name, quoted=True))
+    return sqlglot.select(*select).from_(relation)
+
+
+def _generic(source: Source, col: Column) -> exp.Expression:
+    ref = exp.column(source.column(col.name), quoted=True)
+    cast = {"count": "BIGINT", "date": "DATE", "ts": "TIMESTAMP"}.get(col.kind)
+    return exp.cast(ref, cast) if cast else ref
 
 
 def check_nulls(con: duckdb.DuckDBPyConnection, source: Source, files: list[str] | None = None) -> None:
@@ -227,8 +244,26 @@ def check_nulls(con: duckdb.DuckDBPyConnection, source: Source, files: list[str]
     keys = [c.name for c in SCHEMA[source.name] if c.key]
     if files and _no_nulls_in_stats(con, files, [source.column(k) for k in keys]):
         return
-    counts = ", ".join(f"count(*) FILTER (WHERE {quote_ident(k)} IS NULL)" for k in keys)
-    row = fetch_row(con, f"SELECT {counts} FROM {quote_ident(source.name)}")
+    raise_on_nulls(source, fetch_row(con, null_counts(source).sql(dialect="duckdb")))
+
+
+def null_counts(source: Source) -> exp.Select:
+    """One row: per key column of the source's canonical view, how many of its values are NULL (any dialect)."""
+    keys = [c.name for c in SCHEMA[source.name] if c.key]
+    counts = [
+        exp.alias_(
+            exp.func("count", exp.case().when(exp.column(k, quoted=True).is_(exp.null()), exp.Literal.number(1))),
+            k,
+            quoted=True,
+        )
+        for k in keys
+    ]
+    return sqlglot.select(*counts).from_(exp.table_(source.name, quoted=True))
+
+
+def raise_on_nulls(source: Source, row: tuple) -> None:
+    """DataError naming the first key column ``row`` (of ``null_counts``) counts null values in."""
+    keys = [c.name for c in SCHEMA[source.name] if c.key]
     for key, n in zip(keys, row, strict=True):
         if n:
             raise DataError(
@@ -251,13 +286,13 @@ def _no_nulls_in_stats(con: duckdb.DuckDBPyConnection, files: list[str], columns
 def _raw_relation(con: duckdb.DuckDBPyConnection, source: Source, name: str) -> list[str] | None:
     if source.catalog:
         raise DataError(
-            f"{source.location}: a Spark catalog table, and this command reads with DuckDB; "
-            "quality, reconcile, explain and refresh run on Spark (--engine spark)"
+            f"{source.location}: a table of a Spark catalog or a database, and this command reads with DuckDB; "
+            "quality, reconcile and explain run where the table is (--engine spark or sql)"
         )
     if source.is_duckdb:
         _attach(con, source, name)
         return None
-    files, fmt, hive = _files(source)
+    files, fmt, hive = data_files(source)
     try:
         if fmt == "parquet":
             rel = con.read_parquet(files, hive_partitioning=hive, union_by_name=hive)
@@ -314,7 +349,7 @@ def _attach(con: duckdb.DuckDBPyConnection, source: Source, name: str) -> None:
         raise DataError(f"{source.location}: table '{source.table}' not found in {source.path}") from e
 
 
-def _files(source: Source) -> tuple[list[str], str, bool]:
+def data_files(source: Source) -> tuple[list[str], str, bool]:
     """The files a location names, their format, and whether it is a hive-partitioned folder."""
     path, hive = source.path, source.path.is_dir()
     found = files_at(path, lambda p: p.suffix.lower() in FORMATS)

@@ -3,7 +3,8 @@
 ``connect(config)`` starts (or joins) a SparkSession from ``[engine]`` and registers the sources as temp views with
 the canonical schema, read by Spark: parquet, csv or json lines (a file, a glob, a folder; any path Spark reads,
 ``s3a://`` and ``abfss://`` included) or a catalog table (``table:NAME``). The analyses then run unchanged:
-``evtools.queries`` hands each named query to ``SparkConnection``, which runs its statements translated by
+``evtools.queries`` hands each named query to ``SparkConnection`` (an ``evtools.engines.Engine``), which runs its
+statements translated by
 ``evtools.dialects``, with values bound as Spark named parameters. A ``CREATE TEMP TABLE x AS q`` becomes the result
 of ``q``, checkpointed and registered as the temp view ``x``; only final, small results come back to the driver
 (Arrow batches, then pandas).
@@ -21,11 +22,11 @@ import pandas as pd
 import pyarrow as pa
 from sqlglot import exp
 
-from evtools import dialects
+from evtools import dialects, engines
 from evtools.config import Config, Source
 from evtools.errors import DataError, EvtoolsError
 from evtools.schema import SCHEMA, Column
-from evtools.sources import _ABSENT, FORMATS, _files, user_column
+from evtools.sources import ABSENT_TYPES, FORMATS, data_files, null_counts, raise_on_nulls, user_column
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -37,6 +38,9 @@ DEFAULT_CONF = {
     "spark.sql.shuffle.partitions": "8",
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
+    # parquet written by pandas stores timestamps as INT64 TIMESTAMP(NANOS), which Spark refuses as a timestamp;
+    # read as the raw nanoseconds, such columns are turned into timestamps by _nanos_as_timestamps
+    "spark.sql.legacy.parquet.nanosAsLong": "true",
 }
 _INTEGER = {"tinyint", "smallint", "int", "bigint"}
 _TIMESTAMP = {"timestamp", "timestamp_ntz"}
@@ -68,25 +72,26 @@ def session(config: Config) -> SparkSession:
     return spark
 
 
-class SparkConnection:
-    """What the analyses need of an engine, on a SparkSession: named queries, temp tables, small results."""
+class SparkConnection(engines.TranspiledEngine):
+    """The engine on a SparkSession: named queries, temp tables (temp views of checkpointed results), small results.
+    No transactions: the Spark refresh commits by writing a marker (``evtools.refresh_spark``)."""
+
+    name = "spark"
+    dialect = DIALECT
+    TRANSACTIONS = False
+    TEMP_TABLES = False
 
     def __init__(self, spark: SparkSession):
         self.spark = spark
-        self.columns: dict[str, set[str]] = {}  # per registered source, the canonical columns it really has
+        self.columns_of: dict[str, set[str]] = {}  # per registered source, the canonical columns it really has
         # qualified names in the SQL (agg.x) -> the temp views standing for them
         self.tables: dict[str, str] = {}
 
     # -- named queries -------------------------------------------------------------------------------------------
     def _run_statements(self, name: str, params: dict[str, Any] | None) -> DataFrame | None:
-        params = params or {}
         last = None
-        for statement in dialects.statements(name, DIALECT):
-            needed = {p.name for p in statement.find_all(exp.Placeholder)}
-            missing = needed - params.keys()
-            if missing:
-                raise KeyError(f"sql/{name}.sql needs parameters {sorted(missing)}")
-            last = self._statement(statement, {k: _value(params[k]) for k in needed})
+        for statement, values in self._statements(name, params):
+            last = self._statement(statement, {k: _value(v) for k, v in values.items()})
         return last
 
     def _rename(self, node: exp.Expression) -> exp.Expression:
@@ -108,7 +113,7 @@ class SparkConnection:
             frame.createOrReplaceTempView(target.name)
             return None
         if isinstance(statement, exp.Drop):
-            self.drop(statement.this.name)
+            self.drop(dialects.dropped(statement).name)
             return None
         return self.spark.sql(dialects.generate(statement, DIALECT), args=args or None)
 
@@ -133,9 +138,6 @@ class SparkConnection:
     def drop(self, name: str) -> None:
         self.spark.catalog.dropTempView(name)
 
-    def table(self, name: str, order: list[str]) -> pa.Table:
-        return to_arrow(self.spark.table(name).orderBy(*order))
-
     def register(self, name: str, table: pa.Table) -> None:
         """A small Arrow table (a result on the driver) as the temp view ``name``."""
         self.spark.createDataFrame(table).createOrReplaceTempView(name)
@@ -143,6 +145,9 @@ class SparkConnection:
     def first_row(self, name: str, params: dict[str, Any] | None = None) -> tuple:
         rows = self._run_statements(name, params).take(1)
         return tuple(rows[0]) if rows else ()
+
+    def columns(self, source: str) -> set[str] | None:
+        return self.columns_of.get(source)
 
 
 def _value(value: Any) -> Any:
@@ -161,18 +166,7 @@ def to_arrow(frame: DataFrame) -> pa.Table:
 
 def to_pandas(frame: DataFrame) -> pd.DataFrame:
     """A small Spark result as pandas, with DuckDB's dtypes for the same values (int64 counts, datetime64 dates)."""
-    table = to_arrow(frame)
-    out = table.to_pandas(date_as_object=False)
-    for field in table.schema:
-        if (
-            pa.types.is_integer(field.type)
-            and out[field.name].dtype != "int64"
-            and not out[field.name].isna().any()
-        ):
-            out[field.name] = out[field.name].astype("int64")
-        elif pa.types.is_decimal(field.type):
-            out[field.name] = out[field.name].astype("float64")
-    return out
+    return engines.to_pandas(to_arrow(frame))
 
 
 def connect(config: Config, names: tuple[str, ...] | None = None, check: bool = True) -> SparkConnection:
@@ -204,20 +198,44 @@ def _read(con: SparkConnection, source: Source) -> DataFrame:
             f"{source.location}: a DuckDB file is read by the duckdb engine only; use --engine duckdb"
         )
     location = str(source.path)
+    found: list[str] = []
     if "://" in source.location:
         files, fmt = [source.location], _format_of(source)
     else:
-        found, fmt, hive = _files(source)
+        found, fmt, hive = data_files(source)
         files = [location] if hive else found
     try:
         reader = spark.read
         if fmt == "parquet":
-            return reader.option("mergeSchema", "true").parquet(*files)
+            return _nanos_as_timestamps(reader.option("mergeSchema", "true").parquet(*files), found)
         if fmt == "csv":
             return reader.options(header=True, inferSchema=True).csv(files)
         return reader.json(files)
     except Exception as e:
         raise DataError(f"{source.location}: cannot read as {fmt}: {_first_line(e)}") from e
+
+
+def nanosecond_columns(files: list[str]) -> set[str]:
+    """The columns stored as INT64 TIMESTAMP(NANOS) in a local parquet file's footer (the first file's: a table's
+    files share a writer); none for remote paths, whose footers Spark alone reads."""
+    import pyarrow.parquet as pq
+
+    if not files:
+        return set()
+    schema = pq.read_schema(files[0])
+    return {f.name for f in schema if pa.types.is_timestamp(f.type) and f.type.unit == "ns"}
+
+
+def _nanos_as_timestamps(frame: DataFrame, files: list[str]) -> DataFrame:
+    """``frame`` with its nanosecond timestamp columns (read as the raw INT64 nanoseconds since the epoch, see
+    DEFAULT_CONF) turned into timestamps, truncated to microseconds as DuckDB casts TIMESTAMP_NS to TIMESTAMP."""
+    from pyspark.sql import functions as F
+
+    nanos = nanosecond_columns(files) & set(frame.columns)
+    for name in sorted(nanos):
+        raw = F.col(f"`{name.replace('`', '``')}`")
+        frame = frame.withColumn(name, F.timestamp_micros(F.floor(raw / 1000)))
+    return frame
 
 
 def _format_of(source: Source) -> str:
@@ -239,7 +257,7 @@ def register(con: SparkConnection, source: Source, company_type=None) -> DataFra
         if col in present:
             expression = _expression(source, col, types, F)
         else:
-            expression = F.lit(None).cast(_ABSENT[col.kind])
+            expression = F.lit(None).cast(ABSENT_TYPES[col.kind])
         if (
             col.name == "company_id"
             and company_type is not None
@@ -249,7 +267,7 @@ def register(con: SparkConnection, source: Source, company_type=None) -> DataFra
         select.append(expression.alias(col.name))
     frame = raw.select(*select)
     frame.createOrReplaceTempView(source.name)
-    con.columns[source.name] = {c.name for c in present}
+    con.columns_of[source.name] = {c.name for c in present}
     return frame
 
 
@@ -284,16 +302,7 @@ def _expression(source: Source, col: Column, types: dict, F):
 
 def check_nulls(con: SparkConnection, source: Source) -> None:
     """Raise DataError naming the column when a key column holds nulls (one aggregate over the source)."""
-    from pyspark.sql import functions as F
-
-    keys = [c.name for c in SCHEMA[source.name] if c.key]
-    row = con.spark.table(source.name).agg(*[F.count_if(F.col(k).isNull()).alias(k) for k in keys]).first()
-    for key in keys:
-        if row[key]:
-            raise DataError(
-                f"{source.location}: column '{source.column(key)}' ({source.name}.{key}) has {row[key]} null "
-                "values; expected none"
-            )
+    raise_on_nulls(source, tuple(con.spark.sql(null_counts(source).sql(dialect=DIALECT)).first()))
 
 
 def _first_line(e: Exception) -> str:

@@ -7,7 +7,7 @@
 -- reads: dashboard
 -- makes: _offset, _key_times, _date_times, _times
 CREATE OR REPLACE TEMP TABLE _offset AS
-SELECT to_microseconds(CAST($offset_hours * 3600000000 AS BIGINT)) AS fallback;
+SELECT CAST($offset_hours AS DOUBLE) * INTERVAL 1 HOUR AS fallback;
 
 CREATE OR REPLACE TEMP TABLE _key_times AS
 SELECT company_id, date,

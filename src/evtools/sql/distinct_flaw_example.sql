@@ -2,12 +2,12 @@
 -- rows, which of them SELECT DISTINCT company_id, date, event_id, events keeps, and which is the latest version.
 -- reads: _repeated_rows, _versions
 WITH pick AS (
-    SELECT event_id
+    SELECT event_id, sum(n) AS copies  -- the ordering value selected: Spark cannot order a HAVING query by an aggregate
     FROM _versions
     WHERE as_of IS NULL
     GROUP BY event_id
     HAVING count(*) > 1
-    ORDER BY sum(n) DESC, event_id
+    ORDER BY copies DESC, event_id
     LIMIT 1
 ),
 ranked AS (

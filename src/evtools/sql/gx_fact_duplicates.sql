@@ -4,6 +4,6 @@
 SELECT company_id, date, event_id, events, count(*) AS n, count(*) - 1 AS extra
 FROM fact_events
 WHERE date = $date
-GROUP BY ALL
+GROUP BY company_id, date, event_id, events
 HAVING count(*) > 1
 ORDER BY extra DESC, company_id, event_id

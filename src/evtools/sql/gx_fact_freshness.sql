@@ -3,7 +3,7 @@
 -- refresh leaves them out, see refresh.clamp_until).
 -- reads: fact_events
 SELECT max(ingested_at) FILTER (WHERE ingested_at <= CAST($now AS TIMESTAMP)) AS newest_ingested_at,
-       date_diff('second', max(ingested_at) FILTER (WHERE ingested_at <= CAST($now AS TIMESTAMP)),
-                 CAST($as_of AS TIMESTAMP)) / 3600.0 AS hours_since_newest,
+       CAST(date_diff('second', max(ingested_at) FILTER (WHERE ingested_at <= CAST($now AS TIMESTAMP)),
+                      CAST($as_of AS TIMESTAMP)) AS DOUBLE) / 3600 AS hours_since_newest,
        count(*) FILTER (WHERE ingested_at > CAST($now AS TIMESTAMP)) AS future_rows
 FROM fact_events

@@ -1,8 +1,5 @@
--- The dates whose state partitions an incremental run rewrites: where a version of a touched event id lies now
--- (_versions) or lay before (_old).
--- reads: _versions, _old
--- makes: _touched
-CREATE OR REPLACE TEMP TABLE _touched AS
-SELECT date FROM _versions
-UNION
-SELECT date FROM _old
+-- The dates whose aggregate partitions an incremental run rewrites: those of the changed keys.
+-- reads: _delta
+-- makes: _touched_dates
+CREATE OR REPLACE TEMP TABLE _touched_dates AS
+SELECT DISTINCT date FROM _delta

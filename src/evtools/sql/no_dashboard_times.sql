@@ -9,4 +9,4 @@ CREATE OR REPLACE TEMP TABLE _date_times AS
 SELECT CAST(NULL AS DATE) AS date, CAST(NULL AS TIMESTAMP) AS computed_at WHERE false;
 
 CREATE OR REPLACE TEMP TABLE _offset AS
-SELECT to_microseconds(CAST($offset_hours * 3600000000 AS BIGINT)) AS fallback
+SELECT CAST($offset_hours AS DOUBLE) * INTERVAL 1 HOUR AS fallback

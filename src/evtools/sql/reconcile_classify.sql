@@ -7,13 +7,15 @@
 -- reads: _reconcile, _tz
 -- makes: _reconcile_final
 CREATE OR REPLACE TEMP TABLE _reconcile_final AS
-WITH tz AS (  -- _tz holds the zones of $zones only; the first in $zones wins
-    SELECT r.company_id, r.date,
-           arg_min(t.zone, array_position(CAST($zones AS VARCHAR[]), t.zone)) AS tz_zone
+WITH fits AS (  -- the zones whose day-bucketing explains the key's residual; the first in preference (pos) wins
+    SELECT r.company_id, r.date, t.zone,
+           row_number() OVER (PARTITION BY r.company_id, r.date ORDER BY t.pos) AS pick
     FROM _reconcile AS r
     JOIN _tz AS t ON t.company_id = r.company_id AND t.date = r.date
     WHERE r.residual <> 0 AND abs(t.latest_now - r.api_events) <= $abs_tol + $rel_tol * abs(r.api_events)
-    GROUP BY r.company_id, r.date
+),
+tz AS (
+    SELECT company_id, date, zone AS tz_zone FROM fits WHERE pick = 1
 ),
 c AS (
     SELECT r.*, tz.tz_zone,

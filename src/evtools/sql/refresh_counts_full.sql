@@ -1,4 +1,3 @@
--- What a full build read and wrote: latest versions, keys, dates.
--- reads: agg.evtools_versions, agg.agg_company_daily_events
-SELECT (SELECT count(*) FROM agg.evtools_versions WHERE is_latest), count(*), count(DISTINCT date)
-FROM agg.agg_company_daily_events
+-- What a full build read and wrote: latest versions (the rows counted), keys, dates.
+-- reads: agg.agg_company_daily_events
+SELECT CAST(coalesce(sum(rows), 0) AS BIGINT), count(*), count(DISTINCT date) FROM agg.agg_company_daily_events

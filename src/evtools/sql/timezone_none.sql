@@ -2,4 +2,5 @@
 -- reads: _reconcile
 -- makes: _tz
 CREATE OR REPLACE TEMP TABLE _tz AS
-SELECT company_id, '' AS zone, date, CAST(0 AS BIGINT) AS latest_now FROM _reconcile WHERE false
+SELECT company_id, CAST('' AS VARCHAR) AS zone, CAST(0 AS BIGINT) AS pos, date, CAST(0 AS BIGINT) AS latest_now
+FROM _reconcile WHERE false
