@@ -11,6 +11,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from evtools import errors, output, redact, runlog
@@ -500,7 +501,7 @@ COMMANDS = {
 def main(argv: list[str] | None = None) -> int:
     """Run one command; every outcome is an exit code from the table in ``evtools.errors`` and at most one line on
     stderr (``--debug`` adds the traceback above it and changes no exit code)."""
-    handlers = _handle_signals()  # first: an interrupt during start-up is exit 130 too
+    handlers, stop_waking = _handle_signals()  # first: an interrupt during start-up is exit 130 too
     try:
         args = build_parser().parse_args(argv)
     except KeyboardInterrupt:
@@ -530,19 +531,21 @@ def main(argv: list[str] | None = None) -> int:
         run.finish(error.exit_code, str(error))
         return error.exit_code
     finally:
+        stop_waking()
         if not errors.interrupted_by():  # the caller (a test, a notebook) gets its own handlers back
             for signum, handler in handlers.items():
                 signal.signal(signum, handler)
 
 
-def _handle_signals() -> dict:
-    """SIGINT and SIGTERM interrupt the run the same way (exit 130); return the handlers they had."""
+def _handle_signals() -> tuple[dict, Callable[[], None]]:
+    """SIGINT and SIGTERM interrupt the run the same way (exit 130), also inside a DuckDB query; return the
+    handlers they had and the function that stops interrupting queries."""
     if threading.current_thread() is not threading.main_thread():
-        return {}
+        return {}, lambda: None
     previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
     for signum in previous:
         signal.signal(signum, errors.interrupt_handler)
-    return previous
+    return previous, errors.wake_queries()
 
 
 if __name__ == "__main__":

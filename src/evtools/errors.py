@@ -8,9 +8,14 @@ pyarrow, Spark) into this family, so no library error escapes as a traceback or 
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import signal
+import socket
+import threading
+import weakref
+from collections.abc import Callable
 
 from evtools.redact import scrub
 
@@ -55,9 +60,45 @@ class Interrupted(EvtoolsError):
 
 
 class _Signals:
-    """The signal that interrupted this process, if one did (set by the CLI's handlers)."""
+    """The signal that interrupted this process, if one did (set by the CLI's handlers), and the DuckDB connections
+    whose running query a signal interrupts."""
 
     received: int | None = None
+    connections: weakref.WeakSet = weakref.WeakSet()
+
+
+def interruptible(con):
+    """Register the DuckDB connection ``con`` so that SIGINT or SIGTERM interrupts the query it runs; return it."""
+    _Signals.connections.add(con)
+    return con
+
+
+def wake_queries() -> Callable[[], None]:
+    """Interrupt the registered connections' queries when a signal arrives; return the function that stops this.
+
+    A query running inside DuckDB never returns to Python, where the signal's handler would run, so the handler
+    alone would wait for the query's end: the signal's wake-up byte is read by a thread that interrupts the
+    queries instead, and the handler runs as soon as DuckDB gives up."""
+    reader, writer = socket.socketpair()
+    writer.setblocking(False)
+    previous = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+    thread = threading.Thread(target=_interrupt_queries, args=(reader,), daemon=True, name="evtools-signals")
+    thread.start()
+
+    def stop() -> None:
+        signal.set_wakeup_fd(previous)
+        writer.close()  # the thread reads the end of the stream and leaves
+        thread.join(5)  # before the interpreter ends: a thread inside DuckDB at exit aborts the process
+
+    return stop
+
+
+def _interrupt_queries(reader: socket.socket) -> None:
+    with reader:
+        while reader.recv(16):
+            for con in list(_Signals.connections):
+                with contextlib.suppress(Exception):
+                    con.interrupt()
 
 
 def interrupt_handler(signum, frame) -> None:

@@ -25,7 +25,7 @@ from sqlglot import exp
 
 from evtools import engines
 from evtools.config import Config, Source
-from evtools.errors import DataError
+from evtools.errors import DataError, interruptible
 from evtools.fsutil import files_at
 from evtools.queries import fetch_row, load_sql, quote_ident
 from evtools.schema import SCHEMA, Column
@@ -60,8 +60,9 @@ ABSENT_TYPES = {"id": "BIGINT", "ts": "TIMESTAMP", "date": "DATE", "count": "BIG
 
 
 def connect(config: Config | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection with the config's memory and thread limits."""
-    con = duckdb.connect()
+    """An in-memory DuckDB connection with the config's memory and thread limits; SIGINT and SIGTERM interrupt
+    its queries."""
+    con = interruptible(duckdb.connect())
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET temp_directory = $d", {"d": _spill_dir()})
     # DuckDB's own progress bar on long queries, for people at a terminal; never in scheduled runs
