@@ -29,6 +29,7 @@ from sqlglot import exp
 from evtools import dialects, engines
 from evtools.config import Config, Source
 from evtools.errors import ConfigError, DataError, EngineError
+from evtools.redact import MASK, register
 from evtools.sources import canonical_select, null_counts, present_columns, raise_on_nulls
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,6 @@ DIALECTS = {
     "mssql": "tsql",
 }
 DEFAULT_DRIVERS = {"postgresql": "postgresql+psycopg"}  # when the URL names no driver
-MASK = "***"
 
 
 def url_of(config: Config):
@@ -252,6 +252,7 @@ def connect(config: Config, names: tuple[str, ...] | None = None, check: bool = 
     url = url_of(config)
     dialect = DIALECTS[url.get_backend_name()]
     secret = url.password or os.environ.get("PGPASSWORD") or None
+    register(secret)  # every line, log record and run-log record masks it too (evtools.redact)
     kwargs = {}
     if url.drivername == "postgresql+psycopg":
         import psycopg
