@@ -35,15 +35,16 @@ def test_no_command_shows_or_writes_a_secret(tmp_path, monkeypatch, capsys):
         ["refresh", "--config", config],
         ["refresh", "--config", config, "--verify"],
         ["validate", "--config", config, "--out", str(out / "validate")],
-        ["sql"],
-        ["sql", "--dialect", "snowflake", "reconcile"],
+        ["sql", "--config", config],
+        ["sql", "--dialect", "snowflake", "reconcile", "--config", config],
+        ["sql", "--script", "refresh", "--config", config],
         ["report", "daily", "--config", config, "--out", str(out / "reports")],
         ["notify", "--reports", str(out / "reports"), "--dry-run"],
         ["notify", "--reports", str(out / "reports")],  # the webhook cannot be reached: exit 2
         ["init", str(tmp_path / "mine"), "--fact-events", str(project / "fact_events")],
     ]
     codes = [main(["-v", "--debug", *argv]) for argv in runs]
-    assert codes[:-4] == [0] * 9 + [1, 0, 0] and codes[-4:] == [0, 0, 2, 0], codes
+    assert codes[:-4] == [0] * 9 + [1, 0, 0, 0] and codes[-4:] == [0, 0, 2, 0], codes
 
     # a source named by a database URL with a password: every command that opens it fails, without showing it
     bad = project / "bad.toml"

@@ -13,6 +13,7 @@ import errno
 import json
 import signal
 import socket
+import sys
 import threading
 import weakref
 from collections.abc import Callable
@@ -64,6 +65,7 @@ class _Signals:
     whose running query a signal interrupts."""
 
     received: int | None = None
+    raised = False  # the handler has raised its KeyboardInterrupt (once)
     connections: weakref.WeakSet = weakref.WeakSet()
 
 
@@ -86,7 +88,10 @@ def wake_queries() -> Callable[[], None]:
     thread.start()
 
     def stop() -> None:
-        signal.set_wakeup_fd(previous)
+        try:
+            signal.set_wakeup_fd(previous)
+        except OSError:  # the previous one was closed meanwhile (an event loop that did not put its own back)
+            signal.set_wakeup_fd(-1)
         writer.close()  # the thread reads the end of the stream and leaves
         thread.join(5)  # before the interpreter ends: a thread inside DuckDB at exit aborts the process
 
@@ -95,7 +100,8 @@ def wake_queries() -> Callable[[], None]:
 
 def _interrupt_queries(reader: socket.socket) -> None:
     with reader:
-        while reader.recv(16):
+        while received := reader.recv(16):
+            _Signals.received = received[-1]  # the wake-up byte is the signal's number
             for con in list(_Signals.connections):
                 with contextlib.suppress(Exception):
                     con.interrupt()
@@ -103,12 +109,15 @@ def _interrupt_queries(reader: socket.socket) -> None:
 
 def interrupt_handler(signum, frame) -> None:
     """SIGINT and SIGTERM alike: remember the signal and unwind the stack (finally blocks, temp folders) as a
-    KeyboardInterrupt would. A query running in DuckDB is interrupted and raises its own error, which ``classify``
-    turns into exit 130 because the signal was received."""
-    first = _Signals.received is None
+    KeyboardInterrupt would. A query running in DuckDB is interrupted (``wake_queries``) and raises its own error,
+    which already unwinds the stack and which ``classify`` turns into exit 130 because the signal was received."""
     _Signals.received = signum
-    if first:  # once: DuckDB re-raises an interrupt it caught, which must not cut the clean-up short
-        raise KeyboardInterrupt
+    if _Signals.raised:  # once: a second signal must not cut the clean-up short
+        return
+    _Signals.raised = True
+    if type(sys.exc_info()[1]).__name__ == "InterruptException":  # the interrupted query's error is unwinding
+        return
+    raise KeyboardInterrupt
 
 
 def interrupted_by() -> str | None:
