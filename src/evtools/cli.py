@@ -502,33 +502,36 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command; every outcome is an exit code from the table in ``evtools.errors`` and at most one line on
     stderr (``--debug`` adds the traceback above it and changes no exit code)."""
     handlers, stop_waking = _handle_signals()  # first: an interrupt during start-up is exit 130 too
+    args = run = None
     try:
         args = build_parser().parse_args(argv)
-    except KeyboardInterrupt:
-        output.error(f"interrupted ({errors.interrupted_by() or 'SIGINT'})")
-        return errors.INTERRUPTED
-    args.progress = not (args.no_progress or os.environ.get("EVTOOLS_NO_PROGRESS") or not sys.stderr.isatty())
-    if not args.progress:
-        os.environ["EVTOOLS_NO_PROGRESS"] = "1"  # DuckDB's progress bar follows the same switch
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING, format="%(name)s: %(message)s"
-    )
-    redact.install_log_filter()
-    run = runlog.start(_run_log_path(args), args.command, _loggable(args))
-    try:
+        args.progress = not (
+            args.no_progress or os.environ.get("EVTOOLS_NO_PROGRESS") or not sys.stderr.isatty()
+        )
+        if not args.progress:
+            os.environ["EVTOOLS_NO_PROGRESS"] = "1"  # DuckDB's progress bar follows the same switch
+        logging.basicConfig(
+            level=logging.DEBUG if args.verbose else logging.WARNING, format="%(name)s: %(message)s"
+        )
+        redact.install_log_filter()
+        run = runlog.start(_run_log_path(args), args.command, _loggable(args))
         code = COMMANDS[args.command](args)
         run.finish(code)
         return code
+    except SystemExit:  # argparse: --help, or a usage error it has printed (exit 2)
+        raise
     except BrokenPipeError:  # the reader (head, less) went away: not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        run.finish(0)
+        if run:
+            run.finish(0)
         return 0
     except BaseException as e:
         error = errors.classify(e)
-        if args.debug:
+        if args is not None and args.debug:
             output.traceback(e)
         output.error(str(error))
-        run.finish(error.exit_code, str(error))
+        if run:
+            run.finish(error.exit_code, str(error))
         return error.exit_code
     finally:
         stop_waking()
