@@ -513,6 +513,8 @@ def main(argv: list[str] | None = None) -> int:
         logging.basicConfig(
             level=logging.DEBUG if args.verbose else logging.WARNING, format="%(name)s: %(message)s"
         )
+        if not args.verbose:  # a notebook's kernel stopped by an interrupt: asyncio's leftover-task report is noise
+            logging.getLogger("asyncio").setLevel(logging.CRITICAL)
         redact.install_log_filter()
         run = runlog.start(_run_log_path(args), args.command, _loggable(args))
         code = COMMANDS[args.command](args)
