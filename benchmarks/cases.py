@@ -194,12 +194,12 @@ def runs_100k(config_path: Path) -> dict:
 
 
 def _refresh_db(config) -> Path:
-    """An aggregate built as of the day before the last ingestion day (rebuilt when missing)."""
+    """An aggregate built as of the day before the last ingestion day (rebuilt when missing), one per data set."""
     import datetime as dt
 
     from evtools import refresh
 
-    db = WORK / "refresh_base.duckdb"
+    db = WORK / f"refresh_base-{config.root.name}.duckdb"
     newest = (
         open_sources(config, names=("fact_events",), check=False)
         .execute("SELECT max(ingested_at) FROM fact_events")
@@ -276,6 +276,47 @@ def validate_day(config_path: Path) -> dict:
     )
     result = expectations.validate(config, dates=[day], folder=root, as_of=dt.datetime(2026, 1, 2), db=db)
     return {"expectations": result.summary["expectations"], "failed": result.summary["failed"]}
+
+
+@case(
+    "validate_all",
+    "evtools validate --all: the four suites on every date, each batch's metrics for all dates in one pass, "
+    "validation.json and Data Docs",
+)
+def validate_all(config_path: Path) -> dict:
+    import datetime as dt
+    import logging
+    import tempfile
+
+    from evtools import expectations
+    from evtools.queries import load_sql
+
+    config = load_config(config_path)
+    db = _refresh_db(config)
+    root = Path(__file__).resolve().parents[1] / "expectations"
+    con = open_sources(config, names=("fact_events",), check=False)
+    dates = [r[0] for r in con.execute(load_sql("dates")).fetchall()]
+    seconds: dict[str, float] = {}
+
+    class Timings(logging.Handler):  # the seconds validate_all logs per (suite, batch)
+        def emit(self, record: logging.LogRecord) -> None:
+            if hasattr(record, "batch_seconds"):
+                seconds[record.batch] = round(record.batch_seconds, 2)
+
+    logging.getLogger("evtools.validate_all").addHandler(Timings())
+    logging.getLogger("evtools.validate_all").setLevel(logging.INFO)
+    with tempfile.TemporaryDirectory() as tmp:
+        result = expectations.validate(
+            config, dates=dates, folder=root, docs=Path(tmp) / "data_docs", as_of=dt.datetime(2026, 1, 2), db=db
+        )
+        result.write(Path(tmp))
+    return {
+        "dates": len(dates),
+        "results": result.summary["expectations"],
+        "failed": result.summary["failed"],
+        "totals_s": seconds.get("agg_company_daily_events.totals"),
+        "duplicates_s": seconds.get("fact_events.duplicates"),
+    }
 
 
 # -- the same analyses on Apache Spark (local[2], 4 GB driver), for the engine comparison ---------------------------

@@ -127,6 +127,14 @@ TARGETS = [
         )
     ],
     (
+        "validate_all",
+        "validate --all <= 10x groupby, peak RSS <= 1 GB",
+        lambda r: (
+            f"{r['validate_all']['seconds'] / r['groupby']['seconds']:.1f}x, {r['validate_all']['peak_rss_mb']:.0f} MB",
+            r["validate_all"]["seconds"] <= 10 * r["groupby"]["seconds"] and r["validate_all"]["peak_rss_mb"] <= 1024,
+        ),
+    ),
+    (
         "runs_100k",
         "evtools runs reads and analyses a 100,000-run log in under 10 s",
         lambda r: (f"{r['runs_100k']['extra']['run_s']:.2f} s", r["runs_100k"]["extra"]["run_s"] < 10),

@@ -9,57 +9,51 @@
 # ---
 
 # %% [markdown]
-# # Duplicates, corrections, replays and late appends
-#
-# Per company and date: what retries and replayed batches add, what corrections appended as new rows add, which rows
-# arrived after the dashboard computed their date, and how far back an incremental job must look.
-# The definitions are those of `evtools.quality` (run `help(quality)` to read them).
+# # Duplicates, corrections, replays and late rows
 
 # %% tags=["parameters"]
 config: str = ""  # evtools config file; empty: $EVTOOLS_CONFIG, else evtools.toml here or above, else the sample
 top: int = 10  # how many worst keys and replayed loads to list
+report_dir: str = ""  # where the report is written (set by evtools report); full tables go there as csv
 
 # %%
-from IPython.display import Markdown, display
+from IPython.display import display
 
-from evtools import narrative, plots, reports, quality
+from evtools import plots, quality, render, reports, tables
 from evtools.config import load_config
 from evtools.sources import open_sources
 
 cfg = load_config(config)
 con = open_sources(cfg)
 result = quality.analyse(con, cfg)
-display(Markdown(narrative.quality(result.summary)))
+found = reports.record("quality", result.summary)
+display(render.show(found))
 
 # %% [markdown]
-# ## Where the excess lies
+# Per company and date: what retries and replayed batches add, what corrections appended as new rows add, which rows
+# arrived after the dashboard computed their date, and how far back an incremental job must look. The definitions are
+# at the end of the page.
+#
+# ## Where the extra events lie
 
 # %%
-by_key = result.frame()
-fig = plots.heatmap(
-    by_key.assign(excess=by_key["duplicate_excess"] + by_key["correction_excess"]),
-    "excess",
-    "Events added by duplicates and corrections, per company and date",
-)
-
-# %%
-display(quality.worst_keys(result, top))
+display(plots.heatmap(result.frame(), ["duplicate_excess", "correction_excess"], "events added by duplicates and corrections"))
+display(render.table(quality.worst_keys(result, top), tables.QUALITY_WORST, "quality_by_company_date", report_dir))
 
 # %% [markdown]
 # ## How far back must an incremental job look?
 
 # %%
-fig = plots.coverage_curve(
-    result.arrival_lag, result.summary["recommended_lookback_days"], result.summary["configured_lookback_days"]
-)
+display(render.late_paragraph(found))
+display(plots.coverage_curve(result.arrival_lag, found.recommended_lookback_days, found.lookback_days,
+                             found.coverage_target))
 
 # %% [markdown]
 # ## Replayed loads
 
 # %%
-if len(result.replayed_loads):
-    fig = plots.replayed_loads(result.replayed_loads, top)
-display(result.replayed_loads.head(top))
+display(plots.replayed_loads(result.replayed_loads, top))
+display(render.table(result.replayed_loads, tables.REPLAYED_LOADS, "replayed_loads", report_dir, max_rows=top))
 
 # %% [markdown]
 # ## Why `SELECT DISTINCT` is not the fix
@@ -67,13 +61,10 @@ display(result.replayed_loads.head(top))
 # new version survive; only the latest version per event_id is right.
 
 # %%
-display(quality.distinct_flaw_example(con, cfg))
-
-# %%
-reports.record("quality", result.summary)
+display(render.table(quality.distinct_flaw_example(con, cfg), tables.DISTINCT_EXAMPLE))
 
 # %% [markdown]
 # ## Definitions
 
 # %%
-display(Markdown(narrative.definitions(quality)))
+display(render.quote(quality))

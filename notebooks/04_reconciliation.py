@@ -9,10 +9,7 @@
 # ---
 
 # %% [markdown]
-# # Dashboard vs API: every difference, split into its causes
-#
-# For each company and date: delta = dashboard - API = drift + duplicates + corrections + late + residual,
-# exactly (the definitions are those of `evtools.reconcile`).
+# # Why the dashboard disagrees with the API
 
 # %% tags=["parameters"]
 config: str = ""  # evtools config file; empty: $EVTOOLS_CONFIG, else evtools.toml here or above, else the sample
@@ -22,11 +19,12 @@ company_id: str = ""  # compare one company only; empty: all
 drill_company: str = ""  # company of the key to drill into; empty: the worst key
 drill_date: str = ""  # date of the key to drill into, YYYY-MM-DD
 top: int = 10  # how many worst keys to list
+report_dir: str = ""  # where the report is written (set by evtools report); full tables go there as csv
 
 # %%
-from IPython.display import Markdown, display
+from IPython.display import display
 
-from evtools import narrative, plots, reports, reconcile
+from evtools import plots, reconcile, render, reports, tables
 from evtools.config import load_config
 from evtools.quality import Scope
 from evtools.sources import open_sources
@@ -36,17 +34,17 @@ con = open_sources(cfg)
 scope = Scope(company_id or None, reconcile.as_date(date_from) if date_from else None,
               reconcile.as_date(date_to) if date_to else None)
 result = reconcile.reconcile(con, cfg, scope)
-display(Markdown(narrative.reconciliation(result.summary)))
+found = reports.record("reconcile", result.summary)
+display(render.show(found))
+
+# %% [markdown]
+# For each company and date: difference = dashboard - API = drift + duplicates + corrections + late + residual,
+# exactly (the definitions are at the end of the page).
 
 # %%
-fig = plots.causes_bar(result.summary)
-
-# %%
-frame = result.frame()
-fig = plots.heatmap(frame.assign(abs_delta=frame["delta"].abs()), "abs_delta", "|dashboard - API| per company and date")
-
-# %%
-display(reconcile.worst_keys(result, top))
+display(plots.causes_bar(found))
+display(plots.heatmap(result.frame(), ["delta"], "differences between the dashboard and the API", absolute=True))
+display(render.table(reconcile.worst_keys(result, top), tables.RECONCILE_WORST, "reconciliation", report_dir))
 
 # %% [markdown]
 # ## Drill-down: one key, and the rows behind each part
@@ -54,21 +52,11 @@ display(reconcile.worst_keys(result, top))
 # %%
 key = reconcile.drill_key(result, drill_company, drill_date)
 explained = reconcile.explain(open_sources(cfg), cfg, *key)
-display(Markdown(narrative.explanation(explained.waterfall)))
-fig = plots.waterfall(explained.waterfall)
-
-# %%
-for role, what in reconcile.ROLES.items():
-    rows = explained.evidence(role)
-    if role != "counted" and len(rows):
-        display(Markdown(f"**{what}**: {len(rows)} rows, {rows['events'].sum():,} events"))
-        display(rows.drop(columns=["role"]).head(50))
-
-# %%
-reports.record("reconcile", result.summary)
+display(plots.waterfall(explained.waterfall))
+display(render.evidence(explained, reconcile.ROLES, report_dir))
 
 # %% [markdown]
 # ## Definitions
 
 # %%
-display(Markdown(narrative.definitions(reconcile)))
+display(render.quote(reconcile))

@@ -10,23 +10,20 @@
 
 # %% [markdown]
 # # The fix: an exact incremental aggregate
-#
-# The ingestion timeline is replayed day by day. The exact refresh (`evtools refresh`, strategy touched) processes
-# what was ingested since its watermark, on whatever dates it lands; the fixed-window job re-reads the last few dates
-# only. After every run both tables are compared with a full recomputation.
 
 # %% tags=["parameters"]
 config: str = ""  # evtools config file; empty: $EVTOOLS_CONFIG, else evtools.toml here or above, else the sample
 first_day: str = ""  # first day to replay, YYYY-MM-DD; empty: 30 days before last_day
 last_day: str = ""  # last day to replay, YYYY-MM-DD; empty: the newest ingestion day
 lookback_days: int = 2  # the fixed-window job's lookback
+report_dir: str = ""  # where the report is written (set by evtools report); full tables go there as csv
 
 # %%
 import datetime as dt
 
-from IPython.display import Markdown, display
+from IPython.display import display
 
-from evtools import narrative, plots, refresh, reports
+from evtools import plots, refresh, render, reports, tables
 from evtools.config import load_config
 
 cfg = load_config(config)
@@ -36,11 +33,13 @@ result = refresh.replay(
     dt.date.fromisoformat(last_day) if last_day else None,
     lookback_days,
 )
-display(Markdown(narrative.replay(result.summary)))
+display(render.show(reports.record("refresh", result.summary)))
+
+# %% [markdown]
+# The ingestion timeline is replayed day by day. The exact refresh (`evtools refresh`, strategy touched) processes
+# what was ingested since its watermark, on whatever dates it lands; the fixed-window job re-reads the last few dates
+# only. After every run both tables are compared with a full recomputation.
 
 # %%
-fig = plots.replay(result.days)
-
-# %%
-display(result.days)
-reports.record("refresh", result.summary)
+display(plots.replay(result.days))
+display(render.table(result.days, tables.REPLAY_DAYS, "replay_days", report_dir))

@@ -24,9 +24,9 @@ wait: float = 0.0  # seconds to wait for a refresh another process is running
 import datetime as dt
 from pathlib import Path
 
-from IPython.display import Markdown, display
+from IPython.display import display
 
-from evtools import daily, narrative, plots, reports
+from evtools import daily, plots, render, reports, tables
 from evtools.config import load_config
 
 cfg = load_config(config)
@@ -39,33 +39,25 @@ result = daily.run_daily(
     docs=Path(report_dir) / "data_docs" if report_dir else None,
     wait=wait,
 )
-display(Markdown(f"## {result.verdict}"))
-
-# %% [markdown]
-# ## Validation
-
-# %%
-display(result.validation.results[["suite", "expectation", "column", "success", "observed", "unexpected_count",
-                                   "evidence"]])
-if result.validation.docs:
-    display(Markdown("[Great Expectations Data Docs for this run](data_docs/index.html)"))
+found = reports.record("daily", result.summary())
+display(render.daily(found))
 
 # %% [markdown]
 # ## The recent window: dashboard vs API
 
 # %%
-display(Markdown(narrative.reconciliation(result.reconciliation.summary)))
-fig = plots.causes_bar(result.reconciliation.summary)
+display(render.show(found.window), plots.causes_bar(found.window))
 
 # %% [markdown]
-# ## Yesterday's ingestion
+# ## Every expectation
 
 # %%
-display(Markdown(narrative.ingestion(result.ingestion, cfg.settings.lookback_days)))
+display(render.table(tables.expectations(result.validation.results), tables.EXPECTATIONS, "expectations", report_dir, flag="failed",
+                     max_rows=30))
+display(render.docs_link(result.validation.docs))
 
 # %% [markdown]
 # ## Trend: refresh runs
 
 # %%
-fig = plots.refresh_runs(result.runs)
-reports.record("daily", result.summary())
+display(plots.refresh_runs(result.runs))

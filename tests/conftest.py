@@ -21,7 +21,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from evtools.config import load_config
+from evtools.config import CONFIG_ENV, load_config
 from evtools.sources import open_sources
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -130,6 +130,33 @@ def sample_dir(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("sample") / "sample"
     shutil.copytree(SAMPLE, folder, ignore=shutil.ignore_patterns(".evtools"))
     return folder
+
+
+@pytest.fixture(scope="session", autouse=True)
+def default_config_is_the_copy(sample_dir):
+    """A command run without --config finds the sample copy, not data/sample (whose run log it would append to)."""
+    before = os.environ.get(CONFIG_ENV)
+    os.environ[CONFIG_ENV] = str(sample_dir / "evtools.toml")
+    yield
+    if before is None:
+        os.environ.pop(CONFIG_ENV, None)
+    else:
+        os.environ[CONFIG_ENV] = before
+
+
+@pytest.fixture(scope="session")
+def large_dir(tmp_path_factory) -> Path:
+    """A generated 2M-row set with time-ordered event ids (the sample's are random), shared by the engines' tests."""
+    from evtools.sample import SampleSpec, generate
+
+    folder = tmp_path_factory.mktemp("large")
+    generate(SampleSpec(rows=2_000_000, companies=200, days=120, seed=3, ordered_ids=True), folder, progress=False)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def large_config(large_dir):
+    return load_config(large_dir / "evtools.toml")
 
 
 @pytest.fixture(scope="session")

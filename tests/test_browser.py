@@ -1,8 +1,11 @@
-"""The stakeholder HTML in a real browser (Debian's headless Chromium driven by Selenium): it loads without console
-errors, every image decodes, and the headline is visible. Screenshots land beside the report."""
+"""The stakeholder HTML in a real browser (Debian's headless Chromium driven by Selenium, 1280 x 900): every page of
+an investigation and of a daily report loads without console errors, every image decodes, no element is wider than
+the window, no "NaN", "None" or "Traceback" shows, and the index shows the data's period and what to change. A
+screenshot of each page is saved beside the report."""
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -16,6 +19,9 @@ CHROMIUM, DRIVER = (
     shutil.which("chromium") or "/usr/bin/chromium",
     shutil.which("chromedriver") or "/usr/bin/chromedriver",
 )
+WIDER = """return Array.from(document.querySelectorAll('body *'))
+  .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+  .map(e => e.tagName + '.' + e.className).slice(0, 5)"""
 
 
 @pytest.fixture(scope="module")
@@ -25,49 +31,80 @@ def browser():
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,2000"):
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900"):
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    driver.set_window_size(1280, 900)
     yield driver
     driver.quit()
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory, sample_dir):
-    out = tmp_path_factory.mktemp("reports")
-    record = reports.run_report(
-        "investigation", sample_dir / "evtools.toml", out, NOTEBOOKS, only=["03_duplicates_late_appends"]
-    )
-    return out / record["date"] / "investigation", record
+def rendered(tmp_path_factory, sample_dir):
+    """An investigation and a daily report of a copy of the sample (so the run log starts empty)."""
+    root = tmp_path_factory.mktemp("browser")
+    shutil.copytree(sample_dir, root / "sample", ignore=shutil.ignore_patterns(".evtools"))
+    shutil.copytree(NOTEBOOKS.parent / "expectations", root / "expectations")
+    config = root / "sample" / "evtools.toml"
+    out = root / "reports"
+    investigation = reports.run_report("investigation", config, out, NOTEBOOKS, date=dt.date(2026, 3, 2))
+    daily = reports.run_report("daily", config, out, NOTEBOOKS, date=dt.date(2026, 2, 20))
+    return out, investigation, daily
 
 
-def _open(browser, path: Path):
-    browser.get(path.resolve().as_uri())
-    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
-    broken = browser.execute_script(
-        "return Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).length"
-    )
-    images = browser.execute_script("return document.images.length")
-    return errors, broken, images
+def _pages(out: Path) -> list[Path]:
+    runs = sorted(p for p in out.glob("*/*") if p.is_dir())
+    pages = [out / "index.html"] + [page for run in runs for page in sorted(run.glob("*.html"))]
+    return pages + sorted(out.glob("*/daily/data_docs/index.html"))
 
 
-def test_notebook_html_renders_in_chromium(browser, report):
-    folder, record = report
-    errors, broken, images = _open(browser, folder / "03_duplicates_late_appends.html")
-    assert errors == [] and broken == 0 and images >= 3
-    body = browser.find_element("tag name", "body").text
+def test_every_page_reads_cleanly_at_1280(browser, rendered):
+    out, _, _ = rendered
+    problems = []
+    pages = _pages(out)
+    assert len(pages) >= 10
+    for page in pages:
+        browser.get(page.resolve().as_uri())
+        assert browser.execute_script("return window.innerWidth") == 1280
+        errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+        broken = browser.execute_script(
+            "return Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).length"
+        )
+        wider = browser.execute_script(WIDER)
+        text = browser.find_element("tag name", "body").text
+        bad_words = [w for w in ("NaN", "None", "Traceback") if w in text.split() or f"{w}," in text]
+        name = str(page.relative_to(out))
+        if errors or broken or wider or bad_words:
+            problems.append(f"{name}: errors {errors[:2]}, broken images {broken}, wider {wider}, text {bad_words}")
+        browser.save_screenshot(str(page.with_suffix(".png")))
+        assert page.with_suffix(".png").stat().st_size > 5_000
+    assert problems == []
+
+
+def test_index_shows_period_verdict_and_what_to_change(browser, rendered):
+    out, record, _ = rendered
+    folder = out / record["date"] / "investigation"
+    browser.get((folder / "index.html").resolve().as_uri())
     q = record["records"]["quality"]
-    assert "Duplicates, corrections, replays and late appends" in body
-    assert f"{q['duplicate_excess']:,}" in body
-    browser.save_screenshot(str(folder / "03_duplicates_late_appends.png"))
-    assert (folder / "03_duplicates_late_appends.png").stat().st_size > 10_000
+    period = browser.find_element("id", "period")
+    assert period.is_displayed() and f"{q['first_date']} to {q['last_date']}" in period.text
+    assert browser.find_element("id", "verdict").text.startswith("The dashboard misstates")
+    change = browser.find_element("id", "change")
+    assert change.is_displayed() and "Count the latest version of each event_id" in change.text
+    assert "Verify: evtools refresh --verify" in change.text
+    # the headline, the verdict and the first ranked items fit the first screen
+    assert browser.find_element("id", "wrong").location["y"] < 900
 
 
-def test_run_index_shows_the_headline(browser, report):
-    folder, record = report
-    errors, broken, _ = _open(browser, folder / "index.html")
-    assert errors == [] and broken == 0
-    headline = browser.find_element("id", "headline")
-    assert headline.is_displayed() and "investigation report" in headline.text
-    assert browser.find_element("id", "verdict").text == record["verdict"]
+def test_daily_page_opens_with_the_verdict_and_its_reasons(browser, rendered):
+    out, _, record = rendered
+    page = out / record["date"] / "daily" / "daily_report.html"
+    browser.get(page.resolve().as_uri())
+    verdict = browser.find_element("id", "verdict")
+    assert verdict.text.startswith(f"ATTENTION for {record['date']}") and verdict.location["y"] < 300
+    failure = record["records"]["daily"]["validation"]["failures"][0]
+    failures = browser.find_element("id", "failures")
+    assert failures.location["y"] < 900
+    table = browser.find_element("css selector", "tr.bad").text
+    assert failure["meaning"] in table and failure["action"] in table

@@ -1,12 +1,14 @@
-"""The sql engine on a real PostgreSQL server gives DuckDB's figures, key by key: quality, reconciliation, explain.
+"""The sql engine on a real PostgreSQL server gives DuckDB's figures, key by key: quality, reconciliation, explain,
+and refresh (full, then incremental in steps).
 
-The data is the committed sample as a user's warehouse holds it (other column names, text company ids, zoned
-timestamps, a 32-bit count), loaded with COPY into tables of the schema ``lake``; DuckDB reads the same rows from
-parquet files with the same mapping, and is the reference.
+The data is the committed sample, and a generated 2M-row set, as a user's warehouse holds them (other column names,
+text company ids, zoned timestamps, a 32-bit count), loaded with COPY into tables of a schema; DuckDB reads the same
+rows from parquet files with the same mapping, and is the reference.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -19,6 +21,7 @@ import pytest
 from evtools import database, quality, reconcile, refresh
 from evtools.cli import main
 from evtools.config import load_config
+from evtools.errors import ConcurrentRun
 from evtools.sources import open_sources
 from tests.conftest import PG_PASSWORD_ENV, write_config
 from tests.test_foreign_schema import MAPPING  # the same user's column names
@@ -48,16 +51,16 @@ def sql_config(folder, server, schema: str = "lake", extra: str = ""):
     )
 
 
-@pytest.fixture(scope="module")
-def configs(tmp_path_factory, sample_dir, postgres):
-    """(DuckDB config over foreign parquet files, sql config over the same rows in PostgreSQL)."""
-    files = tmp_path_factory.mktemp("files")
+def foreign(tmp_path_factory, postgres, root, schema: str):
+    """(DuckDB config over foreign parquet files, sql config over the same rows in the PostgreSQL schema ``schema``),
+    from the evtools sample in ``root``."""
+    files = tmp_path_factory.mktemp(f"files_{schema}")
     duck = duckdb.connect()
     duck.execute("SET TimeZone = 'UTC'")
     for table, query in FOREIGN.items():
-        query = query.format(root=sample_dir)
+        query = query.format(root=root)
         duck.execute(f"COPY ({query}) TO '{files / table}.parquet' (FORMAT parquet)")
-        postgres.load("lake", table, duck, query)
+        postgres.load(schema, table, duck, query)
     local = load_config(
         write_config(
             files,
@@ -65,12 +68,30 @@ def configs(tmp_path_factory, sample_dir, postgres):
             + MAPPING,
         )
     )
-    return local, sql_config(tmp_path_factory.mktemp("sql"), postgres)
+    return local, sql_config(tmp_path_factory.mktemp(f"sql_{schema}"), postgres, schema)
 
 
 @pytest.fixture(scope="module")
-def cons(configs):
-    local, remote = configs
+def configs(tmp_path_factory, sample_dir, postgres):
+    """The committed sample, in the schema ``lake``."""
+    return foreign(tmp_path_factory, postgres, sample_dir, "lake")
+
+
+@pytest.fixture(scope="module")
+def large_configs(tmp_path_factory, postgres, large_dir):
+    """The generated 2M-row set (time-ordered event ids), in the schema ``lake2m``."""
+    return foreign(tmp_path_factory, postgres, large_dir, "lake2m")
+
+
+@pytest.fixture(scope="module", params=["sample", pytest.param("2M", marks=pytest.mark.slow)])
+def both(request):
+    """(DuckDB config, sql config) of each data set."""
+    return request.getfixturevalue({"sample": "configs", "2M": "large_configs"}[request.param])
+
+
+@pytest.fixture(scope="module")
+def cons(both):
+    local, remote = both
     con = database.connect(remote)
     yield open_sources(local), con
     con.close()
@@ -81,8 +102,8 @@ def assert_same_frame(left: pd.DataFrame, right: pd.DataFrame) -> None:
     pd.testing.assert_frame_equal(left.reset_index(drop=True), right.reset_index(drop=True), check_dtype=False)
 
 
-def test_quality_figures_are_duckdbs(configs, cons):
-    (local, remote), (duck, pg) = configs, cons
+def test_quality_figures_are_duckdbs(both, cons):
+    (local, remote), (duck, pg) = both, cons
     expected = quality.analyse(duck, local)
     got = quality.analyse(pg, remote)
     assert len(got.frame()) == len(expected.frame()) > 0
@@ -94,8 +115,8 @@ def test_quality_figures_are_duckdbs(configs, cons):
     assert_same_frame(got.arrival_lag, expected.arrival_lag)
 
 
-def test_reconciliation_waterfalls_are_duckdbs(configs, cons):
-    (local, remote), (duck, pg) = configs, cons
+def test_reconciliation_waterfalls_are_duckdbs(both, cons):
+    (local, remote), (duck, pg) = both, cons
     expected = reconcile.reconcile(duck, local)
     got = reconcile.reconcile(pg, remote)
     assert_same_frame(got.frame(), expected.frame())
@@ -103,8 +124,8 @@ def test_reconciliation_waterfalls_are_duckdbs(configs, cons):
     assert expected.summary["mismatched"] > 0 and expected.summary["keys_by_cause"].get("timezone", 0) > 0
 
 
-def test_explain_rows_are_duckdbs(configs, cons):
-    (local, remote), (duck, pg) = configs, cons
+def test_explain_rows_are_duckdbs(both, cons):
+    (local, remote), (duck, pg) = both, cons
     worst = reconcile.reconcile(duck, local).summary["worst_keys"][0]
     company, day = str(worst["company_id"]), worst["date"]
     expected = reconcile.explain(duck, local, company, day)
@@ -112,6 +133,72 @@ def test_explain_rows_are_duckdbs(configs, cons):
     assert got.waterfall == expected.waterfall
     assert_same_frame(got.rows, expected.rows)
     assert set(expected.rows["role"]) >= {"counted", "duplicate"}
+
+
+def test_refresh_matches_duckdb_run_by_run(both, cons, tmp_path):
+    """Full, then incremental in steps (one with nothing new), then (on the sample) a lookback rebuild and a
+    backfill: each run's counts and the whole table equal DuckDB's, and the table equals a full recomputation."""
+    (local, remote), (duck, pg) = both, cons
+    schema = "agg_" + remote.source("fact_events").catalog.split(".")[0]
+    first, newest = duck.execute("SELECT min(ingested_at), max(ingested_at) FROM fact_events").fetchall()[0]
+    span = newest - first
+    untils = [first + span * f for f in (0.5, 0.6, 0.61)] + [first + span * 0.61, None]
+    runs = [{"until": u} for u in untils]
+    if schema == "agg_lake":  # the other strategies' SQL on the sample only: the 2M set adds time, not cases
+        runs += [{"full": True, "strategy": "lookback"}]
+        runs.append({"strategy": "lookback", "backfill": (dt.date(2026, 1, 3), dt.date(2026, 1, 9))})
+    modes = []
+    for kw in runs:
+        got = refresh.refresh(remote, schema, con=pg, **kw)  # the session the analyses above ran on
+        expected = refresh.refresh(local, tmp_path / "agg.duckdb", **kw)
+        fields = ("mode", "rows_read", "keys_changed", "dates_recomputed", "watermark_after", "missed_by_lookback_rows")
+        assert [getattr(got, f) for f in fields] == [getattr(expected, f) for f in fields]
+        assert_same_frame(
+            refresh.table(remote, schema, pg).drop(columns="refreshed_at"),
+            refresh.table(local, tmp_path / "agg.duckdb").drop(columns="refreshed_at"),
+        )
+        modes.append(got.mode)
+    assert modes == ["full", "incremental", "incremental", "noop", "incremental", "full", "backfill"][: len(runs)]
+    assert refresh.verify(remote, schema, pg).empty
+    assert refresh.table(remote, schema, pg)["company_id"].str.startswith("acct-").all()
+    history = refresh.runs(remote, schema, pg)
+    assert history["status"].tolist() == ["ok"] * len(runs) and history["mode"].tolist() == modes
+
+
+def test_refresh_run_is_one_transaction(configs, monkeypatch):
+    """A run failing after its writes leaves the table and the watermark as they were, and is logged as failed."""
+    local, remote = configs
+    pg = database.connect(remote)
+    until = pd.Timestamp("2026-02-01").to_pydatetime()
+    refresh.refresh(remote, "agg_tx", until=until, con=pg)
+    before = refresh.table(remote, "agg_tx", pg)
+    monkeypatch.setenv(refresh.FAULT_ENV, "raise:after_apply")
+    with pytest.raises(RuntimeError, match="injected fault"):
+        refresh.refresh(remote, "agg_tx", con=pg)
+    monkeypatch.delenv(refresh.FAULT_ENV)
+    assert_same_frame(refresh.table(remote, "agg_tx", pg), before)
+    history = refresh.runs(remote, "agg_tx", pg)
+    assert history["status"].tolist() == ["ok", "failed"]
+    assert history["watermark_after"].iloc[-1] == until
+    again = refresh.refresh(remote, "agg_tx", con=pg)
+    assert again.mode == "incremental" and again.watermark_before == until
+    assert refresh.verify(remote, "agg_tx", pg).empty
+    pg.close()
+
+
+def test_second_refresh_waits_for_the_lock_or_stops(configs, postgres):
+    """While one session holds the schema's refresh lock, another refresh stops with ConcurrentRun (exit 2 in the
+    CLI), or waits with --wait and runs once the lock is free; the lock is per schema."""
+    import threading
+
+    _, remote = configs
+    holder = database.connect(remote, names=("fact_events",))
+    with holder.aggregate(remote, "agg_lock"):
+        with pytest.raises(ConcurrentRun, match="agg_lock: another refresh is running"):
+            refresh.refresh(remote, "agg_lock")
+        assert refresh.refresh(remote, "agg_other").mode == "full"
+        threading.Timer(1.0, lambda: holder.close()).start()  # the session ends: the lock is released
+        assert refresh.refresh(remote, "agg_lock", wait=30).mode == "full"
 
 
 def test_cli_runs_on_the_database_and_never_shows_the_password(configs, postgres, tmp_path, capsys, monkeypatch):
@@ -135,12 +222,13 @@ def test_cli_runs_on_the_database_and_never_shows_the_password(configs, postgres
         main(["-v", "reconcile", "--config", config, "--out", str(tmp_path / "r")]),
         main(["-v", "explain", "acct-1001", "2026-01-05", "--config", config, "--out", str(tmp_path / "e")]),
         main(["-v", "quality", "--config", str(missing)]),
-        main(["refresh", "--config", config]),
+        main(["refresh", "--config", config, "--db", "agg_cli"]),
+        main(["refresh", "--verify", "--config", config, "--db", "agg_cli"]),
     ]
     monkeypatch.setenv(PG_PASSWORD_ENV, "wrong-" + PASSWORD)
     codes.append(main(["-v", "quality", "--config", str(wrong)]))
     printed = capsys.readouterr()
-    assert codes == [0, 0, 0, 2, 2, 3], codes
+    assert codes == [0, 0, 0, 2, 0, 0, 3], codes
     assert "table 'lake.no_such_table' not found in postgresql://evtools:***@127.0.0.1" in printed.err
     assert "password authentication failed" in printed.err
     for secret in (PASSWORD, "wrong-" + PASSWORD):
@@ -197,3 +285,31 @@ def test_printed_postgres_script_runs_in_psql_and_gives_duckdbs_figures(configs,
         expected[c] = pd.to_datetime(expected[c])
     assert len(got) == len(expected) > 0
     assert_same_frame(got[keep], expected[keep])
+
+
+
+def test_layout_ddl_runs_in_postgres_with_the_data_and_a_default_partition(configs, postgres, tmp_path):
+    """The layout's PostgreSQL DDL, run by psql over the user's table: every row copied, the months of the span in
+    their partitions, the dates after it in DEFAULT, and a one-date query reading one partition."""
+    import psycopg
+
+    from evtools import ddl
+
+    _, remote = configs
+    spec = ddl.LayoutSpec.from_config(remote, "lake.facts", "2026-01-01", "2026-01-31")
+    script = tmp_path / "ddl.sql"
+    script.write_text(ddl.ddl(spec)["postgres"])
+    done = psql(postgres, script)
+    assert done.returncode == 0, done.stderr
+    with psycopg.connect(postgres.admin()) as c:
+        def one(sql):
+            return c.execute(sql).fetchone()[0]
+
+        assert one("SELECT count(*) FROM lake.facts_by_date") == one("SELECT count(*) FROM lake.facts") > 0
+        later = one("SELECT count(*) FROM lake.facts WHERE event_date >= DATE '2026-02-01'")
+        assert one("SELECT count(*) FROM lake.facts_by_date_default") == later > 0
+        assert one("SELECT count(*) FROM lake.facts_by_date_2026_01 WHERE event_date >= DATE '2026-02-01'") == 0
+        plan = "\n".join(r[0] for r in c.execute(
+            "EXPLAIN SELECT sum(event_count) FROM lake.facts_by_date WHERE event_date = DATE '2026-01-12'"
+        ).fetchall())
+    assert "facts_by_date_2026_01" in plan and "facts_by_date_default" not in plan

@@ -77,7 +77,8 @@ STANDALONE = [
     "busiest_company", "company_day", "company_range", "daily_ingestion", "date_range", "dates", "fact_rows",
     "gx_fact_duplicates", "gx_fact_freshness", "gx_fact_lateness", "gx_fact_rows", "job_aggregate",
     "job_aggregate_window", "last_date", "latest_complete_date", "newest_ingested", "query_rows", "rows_on_date",
-    "gx_keys", "gx_rows",
+    "gx_keys", "gx_rows", "gx_fact_rows_all", "gx_fact_duplicates_all", "gx_fact_lateness_all",
+    "gx_fact_freshness_all", "gx_keys_all", "gx_rows_all",
 ]
 REFRESH = (
     pipeline.REFRESH_FULL
@@ -92,10 +93,10 @@ REFRESH = (
     + pipeline.REFRESH_BACKFILL
     + ["refresh_counts_backfill"]
     + pipeline.GX_AGG_TOTALS
+    + pipeline.GX_AGG_TOTALS_ALL
     + ["refresh_verify", "refresh_table", "refresh_runs"]
 )
 RANGES = {f"{b}{i}": None for i in range(2, 9) for b in ("lo", "hi")} | {"lo1": 0, "hi1": 10**15}
-OWN_TABLES = {"refresh_table", "refresh_runs"}  # read the aggregate's tables by their own names
 
 
 def plan(spark: bool) -> list[tuple[str, dict]]:
@@ -111,9 +112,8 @@ def plan(spark: bool) -> list[tuple[str, dict]]:
 def test_the_plan_runs_every_query():
     ran = {s for s, _ in plan(False)}
     assert ran == set(dialects.names())
-    client = {pipeline.ZONES, "_gx_source", "_agg_touched", "_full_agg", "live.agg_company_daily_events"}
-    own = {"agg_company_daily_events", "evtools_runs"}  # the aggregate's tables read by their own names
-    pipeline.check([s for s, _ in plan(False)], pipeline.SOURCES | client | own)
+    client = {pipeline.ZONES, "_gx_source", "_gx_dates", "_agg_touched", "_full_agg", "live.agg_company_daily_events"}
+    pipeline.check([s for s, _ in plan(False)], pipeline.SOURCES | client)
 
 
 def _cell(v):
@@ -142,6 +142,7 @@ def setup(engine: str, con, duck_state: pa.Table) -> None:
     """What the plan needs besides the queries: the small client tables, the aggregate's schemas."""
     register(con, pipeline.ZONES, reconcile.zone_table(["America/New_York", "Asia/Tokyo"]))
     register(con, "_gx_source", pa.table({"company_id": [1, 1, 2], "date": [dt.date(2026, 1, 12)] * 3}))
+    register(con, "_gx_dates", pa.table({"date": [dt.date(2026, 1, d) for d in (5, 12, 31)]}))
     register(con, "_agg_touched", duck_state)
     register(con, "_full_agg", duck_state)
     if engine == "duckdb":
@@ -160,8 +161,6 @@ def setup(engine: str, con, duck_state: pa.Table) -> None:
 def run_plan(engine: str, con) -> dict[str, list[tuple]]:
     results = {}
     for name, params in plan(engine == "spark"):
-        if name in OWN_TABLES:
-            _use_aggregate(engine, con)
         for made in pipeline.step(name).makes - pipeline.step(name).reads:
             if "." not in made:
                 drop(con, made)  # a view in one pipeline may be a table in the next (as quality.prepare drops)
@@ -172,13 +171,6 @@ def run_plan(engine: str, con) -> dict[str, list[tuple]]:
         else:
             execute(con, name, params)
     return results
-
-
-def _use_aggregate(engine: str, con) -> None:
-    if engine == "duckdb":
-        con.execute("USE agg")
-    else:
-        con.connection.exec_driver_sql("SET search_path TO agg, public")
 
 
 def state_sample(config) -> pa.Table:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import re
 import threading
 
 import pytest
@@ -35,10 +36,10 @@ def test_payload_carries_the_reports_numbers(investigation):
     notify.check_blocks(payload["blocks"])
     q, r = record["records"]["quality"], record["records"]["reconcile"]
     text = json.dumps(payload["blocks"])
-    assert (
-        f"+{q['duplicate_excess']:,} events" in text
-        and f"{r['mismatched']:,} of {r['keys_compared']:,}" in text
-    )
+    dup = r["abs_totals"]["duplicates"]
+    assert f"Duplicate rows are counted more than once: *{dup:,} events*" in text
+    assert f"{r['mismatched']:,} of {r['keys_compared']:,}" in text
+    assert f"{q['first_date']} to {q['last_date']}" in text  # the data's period
     worst = r["worst_keys"][0]
     assert f"company {worst['company_id']} on {worst['date']}" in payload["text"]
     assert payload["blocks"][0]["type"] == "header"
@@ -112,11 +113,15 @@ def test_daily_report_opens_with_its_verdict(tmp_path, sample_dir):
         "daily", folder / "evtools.toml", tmp_path / "r", NOTEBOOKS, date=reports.dt.date(2026, 2, 20)
     )
     d = record["records"]["daily"]
-    assert record["status"] == "ok" and record["headline"] == d["verdict"]
-    assert d["verdict"].startswith("ATTENTION 2026-02-20: refreshed ")
+    assert record["status"] == "ok" and record["headline"].startswith("ATTENTION for 2026-02-20: ")
+    failure = d["validation"]["failures"][0]
+    assert failure["threshold"] and failure["meaning"] and failure["action"]  # explained, from the suite
     html = (tmp_path / "r" / "2026-02-20" / "daily" / "daily_report.html").read_text()
-    first_heading = html.index("<h2")
-    assert d["verdict"].split(":")[0] in html[first_heading : first_heading + 400]
-    assert f"{d['validation']['failed']} of {d['validation']['expectations']} expectations FAILED" in html
+    verdict = html.index('id="verdict"')
+    assert verdict < html.index("<h2") and "ATTENTION for 2026-02-20" in html[verdict : verdict + 400]
+    assert failure["meaning"] in html and failure["threshold"] in html and failure["observed"] in html
     assert 'href="data_docs/index.html"' in html
-    assert (tmp_path / "r" / "2026-02-20" / "daily" / "data_docs" / "index.html").is_file()
+    docs = tmp_path / "r" / "2026-02-20" / "daily" / "data_docs"
+    assert (docs / "index.html").is_file()
+    for page in docs.rglob("*.html"):  # readable offline: nothing fetched from elsewhere
+        assert not re.search(r"(src|href)=[\"']https?://[^\"']*\.(js|css)", page.read_text()), page

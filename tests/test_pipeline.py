@@ -140,6 +140,18 @@ PIPELINES = {
         pipeline.SOURCES | {"live.agg_company_daily_events"},
     ),
     "gx totals": (pipeline.GX_AGG_TOTALS, pipeline.SOURCES | pipeline.AGGREGATE),
+    "gx totals, all dates": (pipeline.GX_AGG_TOTALS_ALL, pipeline.SOURCES | pipeline.AGGREGATE | {"_gx_dates"}),
+    **{
+        f"gx {name}, all dates": ([name], pipeline.SOURCES | {"_gx_source", "_gx_dates"})
+        for name in (
+            "gx_fact_rows_all",
+            "gx_fact_duplicates_all",
+            "gx_fact_lateness_all",
+            "gx_fact_freshness_all",
+            "gx_keys_all",
+            "gx_rows_all",
+        )
+    },
 }
 
 

@@ -100,10 +100,12 @@ def test_ddl_parses_and_names_the_users_keys(tmp_path):
         "PARTITION (event_date RANGE RIGHT FOR VALUES ('2025-02-01', '2025-03-01'))" in statements["synapse"]
     )
     assert "HASH(account_id)" in statements["synapse"]
-    assert statements["postgres"].count("PARTITION OF") == 3
+    assert statements["postgres"].count("PARTITION OF") == 4 and "PARTITION OF analytics.fact_events_by_date DEFAULT" in statements["postgres"]
+    assert "INSERT INTO analytics.fact_events_by_date SELECT * FROM analytics.fact_events" in statements["postgres"]
     assert '.partitionBy("event_date")' in statements["spark_dataframe"]
     assert '.sortWithinPartitions("account_id")' in statements["spark_dataframe"]
-    assert "cluster_by=['account_id']" in statements["dbt"]
+    assert "materialized='incremental'" in statements["dbt"] and '"account_id" AS "company_id"' in statements["dbt"]
+    assert "ROW_NUMBER() OVER" in statements["dbt"]  # the rule, from sql/versions.sql
 
 
 def test_profile_and_layout_cli(sample_dir, tmp_path, capsys):
@@ -111,7 +113,7 @@ def test_profile_and_layout_cli(sample_dir, tmp_path, capsys):
 
     config = str(sample_dir / "evtools.toml")
     assert main(["profile", "--config", config, "--out", str(tmp_path / "p")]) == 0
-    assert "flag full_scan" in capsys.readouterr().out
+    assert "Full scan: PARQUET_SCAN has no filter on date" in capsys.readouterr().out
     assert sorted(p.name for p in (tmp_path / "p").iterdir()) == [
         "operators.parquet",
         "plan.png",
@@ -122,5 +124,5 @@ def test_profile_and_layout_cli(sample_dir, tmp_path, capsys):
     assert main(["profile", "--config", config, "--sql", str(bad)]) == 0
     assert "warning: the filter wraps date" in capsys.readouterr().out
     assert main(["layout", "--config", config, "--out", str(tmp_path / "l"), "--repeats", "1"]) == 0
-    assert "the 2-day window reads" in capsys.readouterr().out
+    assert "the window of the last 2 dates reads" in capsys.readouterr().out
     assert (tmp_path / "l" / "ddl.sql").read_text().count("-- ") >= 8

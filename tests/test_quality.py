@@ -29,6 +29,7 @@ rows, not most. Lags over all 48 events: lag 0 = 34, lag 1 = 7, lag 4 = 7: cover
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import duckdb
 import pandas as pd
@@ -255,7 +256,8 @@ def test_quality_cli_writes_the_four_files(sample_dir, tmp_path, capsys):
     cols = [d[0] for d in by_key.description]
     assert cols[: len(quality.BY_KEY_COLUMNS)] == quality.BY_KEY_COLUMNS
     assert dict((d[0], d[1]) for d in by_key.description)["date"] == "DATE"
-    assert "recommended lookback" in capsys.readouterr().out
+    summary = json.loads((out / "summary.json").read_text())
+    assert f"takes {summary['recommended_lookback_days']} days" in capsys.readouterr().out  # the recommendation
 
 
 @pytest.mark.parametrize(

@@ -335,7 +335,7 @@ def test_reconcile_and_explain_cli(sample_dir, tmp_path, capsys):
         == 0
     )
     out = capsys.readouterr().out
-    assert "compared 150 company/date keys (2026-01-05 .. 2026-01-09)" in out
+    assert " of 150 company-days (" in out  # 30 companies x 5 dates compared
     csv = pd.read_csv(tmp_path / "r" / "reconciliation.csv")
     assert list(csv.columns[:12]) == reconcile.COLUMNS and len(csv) == 150
     assert main(["explain", "1001", "2026-01-02", "--config", config, "--out", str(tmp_path / "e")]) == 0

@@ -204,6 +204,19 @@ def test_refresh_in_steps_equals_the_reference(tmp_path_factory, rows, cuts, ver
     assert refresh.verify(config).empty
 
 
+@SETTINGS
+@given(rows=fact_rows(), versioned=st.booleans())
+def test_the_job_query_printed_for_the_warehouse_equals_the_reference(tmp_path_factory, rows, versioned):
+    """The corrected job query the report gives to apply (generated from sql/versions.sql), run as written on the
+    canonical fact_events, sums the reference's latest versions on every key."""
+    from evtools.dialects import latest_job
+
+    fact = _fact(rows, versioned)
+    config = _setup(tmp_path_factory.mktemp("job"), fact)
+    got = open_sources(config, names=("fact_events",)).execute(latest_job("duckdb")).df()
+    _compare(got, reference.aggregate(fact), ["events"])
+
+
 @pytest.mark.parametrize("k", [0, 1, 2, 3])
 def test_one_lookback_meaning_everywhere(tmp_path, k):
     """One row of each arrival lag 0, 1, ..., k + 1 (each ingested at noon of its own day), refreshed by a daily

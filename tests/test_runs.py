@@ -255,21 +255,24 @@ def test_own_log_absent_is_an_empty_history(tmp_path):
 
 
 def test_report_and_slack_hooks_carry_the_findings(tmp_path):
+    """A job log's findings reach the report's "what is wrong" and the Slack update; evtools' own log's do not."""
+    import datetime as dt
+
     from evtools import findings, notify
 
     path, _ = _log(tmp_path)
     record = json.loads(json.dumps(runs.investigate(None, str(path)).summary(), default=str))
-    found = findings.findings("investigation", {"history": record}, [])
-    titles = [f["title"] for f in found]
+    found = findings.summarise("investigation", dt.date(2026, 9, 8), {"history": record}, [])
+    titles = [f.title for f in found.job_runs]
     assert any(t.startswith("warehouse.rollup_daily got") for t in titles)
-    assert "crm.sync_contacts makes one call per row (N+1)" in titles
+    assert titles[0] == "crm.sync_contacts makes one call per row (N+1)"  # the largest share of time saved
     run = {"kind": "investigation", "date": "2026-09-08", "status": "ok", "records": {"history": record}}
     text = notify.compose(run, "http://x")["text"]
-    assert "Job runs: 4 jobs, 1,000 runs: 1 code-driven, 2 volume-driven, 1 stable; 1 N+1; 7 timeouts" in text
+    assert "job runs* (4 jobs, 1,000 runs: 1 code-driven, 2 volume-driven, 1 stable; 1 N+1; 7 timeouts)" in text
     assert "Write in batches of 1,000 rows" in text
     own = record | {"source": {"format": "evtools"}}
-    assert findings.findings("investigation", {"history": own}, []) == []
-    assert "Job runs" not in notify.compose(run | {"records": {"history": own}}, "http://x")["text"]
+    assert findings.summarise("investigation", dt.date(2026, 9, 8), {"history": own}, []).job_runs == ()
+    assert "job runs" not in notify.compose(run | {"records": {"history": own}}, "http://x")["text"]
 
 
 def test_config_runs_table_is_checked(tmp_path):

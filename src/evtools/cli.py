@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from evtools import errors, output, redact, runlog
+from evtools import errors, output, redact, results, runlog, tables
 from evtools.cliargs import build_parser
 from evtools.config import DEFAULT_CONFIG, find_config, load_config
 from evtools.errors import CheckFailed, ConfigError, EvtoolsError
@@ -111,7 +111,7 @@ def cmd_quality(args: argparse.Namespace) -> int:
     _require_rows(con, config)
     result = quality.analyse(con, config)
     runlog.note(**runlog.source_figures(con, config))
-    output.quality_summary(result.summary)
+    output.conclusion(results.Quality.from_summary(result.summary))
     if args.out:
         output.written(result.write(args.out), args.out)
     return 0
@@ -128,7 +128,9 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     _check_scope(con, scope)
     result = reconcile.reconcile(con, config, scope)
     runlog.note(**runlog.source_figures(con, config))
-    output.reconcile_summary(result.summary)
+    found = results.Reconciliation.from_summary(result.summary)
+    output.conclusion(found)
+    output.parts(found)
     if args.out:
         output.written(result.write(args.out), args.out)
     return 0
@@ -193,7 +195,8 @@ def cmd_profile(args: argparse.Namespace) -> int:
         sql, params = profiling.job_query(con, args.window_days)
     result = profiling.profile(con, sql, params)
     runlog.note(rows_read=result.totals["rows_scanned"], bytes_read=result.totals["bytes_read"])
-    output.profile_summary(result)
+    output.conclusion(results.Profile.from_summary({"full": result.totals, "flags": result.flags}))
+    output.table(result.operators, "operators", columns=tables.OPERATORS)
     if args.out:
         output.written(result.write(args.out), args.out)
     return 0
@@ -216,7 +219,8 @@ def cmd_layout(args: argparse.Namespace) -> int:
         write_text(
             tmp / "ddl.sql", "\n\n".join(f"-- {name}\n{text}" for name, text in statements.items()) + "\n"
         )
-    output.layout_summary(result)
+    output.conclusion(results.Layout.from_summary(result.summary))
+    output.table(result.measurements, "what each query reads, per layout", columns=tables.MEASUREMENTS)
     output.echo(f"\nwrote layouts, measurements and ddl.sql to {args.out}")
     return 0
 
@@ -227,11 +231,6 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     config = _config(args)
     if config.engine.kind == "spark":
         return _refresh_spark(args, config)
-    if config.engine.kind == "sql":
-        raise EvtoolsError(
-            "refresh: not available on the sql engine yet (quality, reconcile and explain are); "
-            "run it on duckdb or spark"
-        )
     if args.verify:
         diff = refresh.verify(config, args.db)
         output.table(diff, title=f"keys differing from a full recomputation: {len(diff)}")

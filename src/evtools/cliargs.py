@@ -134,7 +134,8 @@ COMMANDS = {
     "refresh": (
         "maintain the exact incremental aggregate agg_company_daily_events",
         "Bring the aggregate agg_company_daily_events up to date from the rows ingested since its last run, exactly. "
-        "Writes the aggregate's DuckDB file (settings.aggregate_db, or --db); --verify writes nothing.",
+        "Writes the aggregate's DuckDB file (settings.aggregate_db, or --db), or on the sql engine its tables in the "
+        "schema engine.schema of the database; --verify writes nothing.",
     ),
     "validate": (
         "run the Great Expectations suites; exit 1 when an expectation fails",
@@ -264,7 +265,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("refresh")
     _config(p)
-    p.add_argument("--db", type=Path, help="the aggregate's DuckDB file (default: settings.aggregate_db)")
+    p.add_argument(
+        "--db",
+        type=Path,
+        help="the aggregate's DuckDB file (default: settings.aggregate_db); on the sql engine, the database's schema "
+        "holding it (default: engine.schema)",
+    )
     _engine(p)
     p.add_argument(
         "--until", type=_timestamp, help="process rows ingested up to this time (default: the newest)"
@@ -301,7 +307,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--date", action="append", type=_date, help="the date to validate (repeatable; default: the latest)"
     )
-    p.add_argument("--all", action="store_true", help="validate every date, one at a time")
+    p.add_argument(
+        "--all", action="store_true", help="validate every date (each batch's metrics for all dates in one pass)"
+    )
     p.add_argument(
         "--suites",
         type=Path,

@@ -82,7 +82,8 @@ class Engine:
 
     sql: ``url``, the database as a SQLAlchemy URL (``postgresql://user@host:5432/db``), and ``password_env``, the
     environment variable holding the password (default: none; libpq also reads PGPASSWORD and ~/.pgpass). A
-    password written in the URL works too but is never shown; keep it out of the file."""
+    password written in the URL works too but is never shown; keep it out of the file. ``schema``: the database's
+    schema where refresh keeps the aggregate and its state (default ``evtools``; created when missing)."""
 
     kind: str = "duckdb"
     master: str = "local[2]"
@@ -90,6 +91,7 @@ class Engine:
     aggregate_path: str = ".evtools/aggregate"
     url: str = ""
     password_env: str = ""
+    schema: str = "evtools"
 
 
 @dataclass(frozen=True)
@@ -254,7 +256,7 @@ def _check_catalog_sources(config: Config) -> None:
 
 def _engine(path: Path, raw: dict[str, Any]) -> Engine:
     _reject_unknown(path, "engine.", raw, {f.name for f in fields(Engine)})
-    for key in ("kind", "master", "aggregate_path", "url", "password_env"):
+    for key in ("kind", "master", "aggregate_path", "url", "password_env", "schema"):
         if key in raw and not isinstance(raw[key], str):
             raise ConfigError(f"{path}: engine.{key}: expected a string, found {_kind(raw[key])}")
     conf = _table(path, raw, "conf", prefix="engine.")
@@ -263,7 +265,7 @@ def _engine(path: Path, raw: dict[str, Any]) -> Engine:
             raise ConfigError(f"{path}: engine.conf.{key}: expected a string or number, found {_kind(value)}")
     kind = raw.get("kind", "duckdb")
     _check_engine_kind(path, kind)
-    values = {k: raw[k] for k in ("master", "aggregate_path", "url", "password_env") if k in raw}
+    values = {k: raw[k] for k in ("master", "aggregate_path", "url", "password_env", "schema") if k in raw}
     conf = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in conf.items()}
     return Engine(kind=kind, conf=MappingProxyType(conf), **values)
 

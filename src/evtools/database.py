@@ -20,6 +20,7 @@ import datetime as dt
 import decimal
 import logging
 import os
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,7 +29,7 @@ from sqlglot import exp
 
 from evtools import dialects, engines
 from evtools.config import Config, Source
-from evtools.errors import ConfigError, DataError, EngineError
+from evtools.errors import ConcurrentRun, ConfigError, DataError, EngineError, EvtoolsError
 from evtools.redact import MASK, register
 from evtools.sources import canonical_select, null_counts, present_columns, raise_on_nulls
 
@@ -97,6 +98,7 @@ class DatabaseEngine(engines.TranspiledEngine):
         self.where = where  # the URL as shown (password masked)
         self._secret = secret
         self.columns_of: dict[str, set[str]] = {}
+        self.schemas: dict[str, str] = {}  # schema names in the package's SQL (agg, live) -> the database's
         for statement in self.SESSION:
             self._sql(statement)
 
@@ -118,10 +120,16 @@ class DatabaseEngine(engines.TranspiledEngine):
 
     def text_of(self, statement: exp.Expression) -> str:
         """A rewritten statement as text for SQLAlchemy: the dialect's SQL with parameters as ``:name``."""
-        bound = statement.transform(
-            lambda n: exp.Var(this=f":{n.name}") if isinstance(n, exp.Placeholder) else n, copy=True
-        )
+        bound = statement.transform(self._bind_and_place, copy=True)
         return dialects.generate(bound, self.dialect)
+
+    def _bind_and_place(self, node: exp.Expression) -> exp.Expression:
+        """A parameter as ``:name``; a table of the schema ``agg`` or ``live`` in the database's schema for it."""
+        if isinstance(node, exp.Placeholder):
+            return exp.Var(this=f":{node.name}")
+        if isinstance(node, exp.Table) and node.db in self.schemas:
+            node.set("db", exp.to_identifier(self.schemas[node.db], quoted=True))
+        return node
 
     def _run_statements(self, name: str, params: dict[str, Any] | None):
         last = None
@@ -197,6 +205,56 @@ class DatabaseEngine(engines.TranspiledEngine):
     def close(self) -> None:
         self.connection.close()
 
+    # -- the refreshed aggregate ---------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def aggregate(self, config, where=None, wait=0.0, read_only=False):
+        """The schema ``where`` (default ``[engine] schema``) as ``agg``: created with the state tables when missing;
+        a refresh holds the database's lock on it (``locked``)."""
+        schema = str(where) if where else config.engine.schema
+        shown = f"{self.where} schema {schema}"
+        with contextlib.nullcontext() if read_only else self.locked(schema, wait):
+            if read_only and not self._has_state(schema):
+                raise EvtoolsError(f"{shown}: no aggregate there yet; run evtools refresh first")
+            if not read_only:
+                create = exp.Create(this=exp.to_identifier(schema, quoted=True), kind="SCHEMA", exists=True)
+                self._sql(create.sql(dialect=self.dialect), what=f"creating the schema {schema}")
+            self.schemas["agg"] = schema
+            try:
+                if not read_only:
+                    self.execute("refresh_state")
+                yield shown
+            finally:
+                self.schemas.pop("agg", None)
+
+    @contextlib.contextmanager
+    def scratch(self, config, where=None):
+        """The scratch aggregate is the schema ``<schema>_verify`` made inside a transaction that is rolled back."""
+        schema = str(where) if where else config.engine.schema
+        scratch = f"{schema}_verify"
+        self._sql("BEGIN")
+        try:
+            create = exp.Create(this=exp.to_identifier(scratch, quoted=True), kind="SCHEMA")
+            self._sql(create.sql(dialect=self.dialect), what=f"creating the schema {scratch}")
+            self.schemas.update(agg=scratch, live=schema)
+            yield
+        finally:
+            self.schemas.pop("agg", None)
+            self.schemas.pop("live", None)
+            with contextlib.suppress(EngineError):
+                self._sql("ROLLBACK")
+
+    def _has_state(self, schema: str) -> bool:
+        from sqlalchemy import inspect
+
+        return inspect(self.connection).has_table("evtools_state", schema=schema)
+
+    @contextlib.contextmanager
+    def locked(self, name: str, wait: float) -> Iterator[None]:
+        """Hold the database's lock on the aggregate ``name`` for a run. Without one (a database evtools has no lock
+        for), a run relies on its transaction alone."""
+        log.warning("%s: no lock against a concurrent refresh on this database; run one refresh at a time", self.where)
+        yield
+
     # -- sources -------------------------------------------------------------------------------------------------
     def register_source(self, source: Source, company_type: str | None = None) -> dict[str, str]:
         """The canonical temporary view ``<name>`` over the table ``source`` names; the user's column types."""
@@ -223,9 +281,29 @@ class DatabaseEngine(engines.TranspiledEngine):
 
 
 class PostgresEngine(DatabaseEngine):
-    """PostgreSQL: sessions in UTC; temporary tables found in the session's own temporary schema."""
+    """PostgreSQL: sessions in UTC; temporary tables found in the session's own temporary schema; a refresh holds a
+    session advisory lock keyed by the aggregate's schema."""
 
     SESSION = ("SET TIME ZONE 'UTC'",)
+
+    @contextlib.contextmanager
+    def locked(self, name: str, wait: float) -> Iterator[None]:
+        """The advisory lock ``hashtext('evtools refresh <schema>')``, held by this session until the run ends (a
+        session that dies releases it); wait up to ``wait`` seconds for it, else ConcurrentRun."""
+        key = {"k": f"evtools refresh {name}"}
+        deadline = time.monotonic() + wait
+        while not self._sql("SELECT pg_try_advisory_lock(hashtext(:k))", key, "taking the refresh lock").scalar():
+            if time.monotonic() >= deadline:
+                raise ConcurrentRun(
+                    f"{self.where} schema {name}: another refresh is running (it holds the advisory lock "
+                    f"'{key['k']}'); wait for it or pass --wait SECONDS"
+                )
+            time.sleep(0.2)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(EngineError):
+                self._sql("SELECT pg_advisory_unlock(hashtext(:k))", key, "releasing the refresh lock")
 
     def _temp_kind(self, name: str) -> str | None:
         rows = self._sql(

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import sqlglot
 from sqlglot import exp
 
-from evtools.config import Config
+from evtools import dbt_model
+from evtools.config import Config, Source
 from evtools.errors import EvtoolsError
 
 _TABLE_PART = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
@@ -37,6 +38,7 @@ class LayoutSpec:
     company_column: str = "company_id"
     first_date: str = "2025-01-01"
     last_date: str = "2025-12-31"
+    source: Source | None = None  # fact_events with the user's column mapping (default: canonical names)
 
     def __post_init__(self):
         parts = self.table.split(".")
@@ -51,7 +53,7 @@ class LayoutSpec:
         cls, config: Config, table: str = "fact_events", first: str = "2025-01-01", last: str = "2025-12-31"
     ) -> LayoutSpec:
         source = config.source("fact_events")
-        return cls(table, source.column("date"), source.column("company_id"), first, last)
+        return cls(table, source.column("date"), source.column("company_id"), first, last, source)
 
 
 # words reserved in standard SQL and the warehouses' dialects: a column so named is quoted
@@ -84,7 +86,8 @@ def table(name: str, dialect: str, suffix: str = "") -> str:
     return ".".join(ident(p, dialect) for p in parts)
 
 
-# name -> (the dialect whose quoting applies, the statement with {t} table, {new} new table, {d} date, {c} company)
+# name -> (the dialect whose quoting applies, the statement with {t} table, {new} new table, {d} date, {c} company);
+# 'dbt' is the model of evtools.dbt_model
 STATEMENTS = {
     "snowflake": ("snowflake", "ALTER TABLE {t} CLUSTER BY ({d}, {c});"),
     "bigquery": ("bigquery", "CREATE TABLE {new}\nPARTITION BY {d}\nCLUSTER BY {c}\nAS SELECT * FROM {t};"),
@@ -104,39 +107,38 @@ STATEMENTS = {
     ),
     "postgres": (
         "postgres",
-        "CREATE TABLE {new} (LIKE {t} INCLUDING ALL) PARTITION BY RANGE ({d});\n{partitions}\n"
-        "CREATE INDEX ON {new} ({c}, {d});",
+        "CREATE TABLE {new} (LIKE {t} INCLUDING DEFAULTS) PARTITION BY RANGE ({d});\n{partitions}\n"
+        "CREATE TABLE {default} PARTITION OF {new} DEFAULT;\n"
+        "INSERT INTO {new} SELECT * FROM {t} ORDER BY {d}, {c};\n"
+        "CREATE INDEX ON {new} ({c}, {d});\nANALYZE {new};",
     ),
-    # Python and Jinja take the names as string literals (json.dumps, repr)
+    # Python takes the names as string literals (json.dumps)
     "spark_dataframe": (
         "python",
         "(spark.table({t})\n    .repartition({d})\n    .sortWithinPartitions({c})\n"
         '    .write.partitionBy({d})\n    .mode("overwrite")\n    .saveAsTable({new}))',
     ),
-    "dbt": (
-        "jinja",
-        "{{{{ config(\n    materialized='incremental',\n    incremental_strategy='insert_overwrite',\n"
-        "    partition_by={{'field': {d}, 'data_type': 'date'}},\n    cluster_by=[{c}],\n"
-        "    unique_key=[{c}, {d}]\n) }}}}",
-    ),
 }
 
 
 def ddl(spec: LayoutSpec) -> dict[str, str]:
-    """Dialect -> statement(s); plus 'synapse' (dedicated pool), 'spark_dataframe' (PySpark) and 'dbt' (a model
-    config block for BigQuery; other adapters name the same keys). Every name goes through ``ident`` for the
-    statement's dialect (T-SQL's for Synapse), or is a string literal; the table name was checked (``LayoutSpec``)."""
+    """Dialect -> statement(s); plus 'synapse' (dedicated pool), 'spark_dataframe' (PySpark) and 'dbt' (the
+    aggregate as a complete incremental model, ``evtools.dbt_model``). Every name goes through ``ident`` for the
+    statement's dialect (T-SQL's for Synapse), or is a string literal; the table name was checked (``LayoutSpec``).
+
+    PostgreSQL: a table partitioned by month ranges of the date column over the data's span, a DEFAULT partition
+    for the dates outside it (later months, stray dates), the rows copied in date and company order, an index on
+    (company, date), and the statistics gathered."""
     months = _month_starts(spec.first_date, spec.last_date)
     ends = months[1:] + [_next_month(months[-1])]
     out = {}
     for name, (dialect, template) in STATEMENTS.items():
-        if dialect in ("python", "jinja"):
-            literal = json.dumps if dialect == "python" else repr
+        if dialect == "python":
             names = {
-                "t": literal(spec.table),
-                "new": literal(spec.table + "_by_date"),
-                "d": literal(spec.date_column),
-                "c": literal(spec.company_column),
+                "t": json.dumps(spec.table),
+                "new": json.dumps(spec.table + "_by_date"),
+                "d": json.dumps(spec.date_column),
+                "c": json.dumps(spec.company_column),
             }
         else:
             names = {
@@ -145,7 +147,8 @@ def ddl(spec: LayoutSpec) -> dict[str, str]:
                 "d": ident(spec.date_column, dialect),
                 "c": ident(spec.company_column, dialect),
             }
-        if "{partitions}" in template:  # PostgreSQL: one partition per month
+        if "{partitions}" in template:  # PostgreSQL: one partition per month, and a DEFAULT one
+            names["default"] = table(spec.table, dialect, "_by_date_default")
             names["partitions"] = "\n".join(
                 f"CREATE TABLE {table(spec.table, dialect, '_by_date_' + a[:7].replace('-', '_'))} PARTITION OF "
                 f"{names['new']} FOR VALUES FROM ('{a}') TO ('{b}');"
@@ -153,6 +156,7 @@ def ddl(spec: LayoutSpec) -> dict[str, str]:
             )
         boundaries = ", ".join(f"'{m}'" for m in months[1:]) or f"'{spec.last_date}'"
         out[name] = template.format(**names, boundaries=boundaries)
+    out["dbt"] = dbt_model.model(spec.source)
     return out
 
 

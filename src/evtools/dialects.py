@@ -1,4 +1,5 @@
-"""The package's SQL in other dialects: DuckDB's text, rewritten where dialects differ, generated with sqlglot.
+"""The package's SQL in other dialects: DuckDB's text, rewritten where dialects differ, generated with sqlglot; and
+the corrected job query for the user's warehouse (``latest_job``), generated from ``sql/versions.sql``.
 
 The queries are written in forms every target runs (ranking with ROW_NUMBER, explicit GROUP BY columns, interval
 arithmetic as number * INTERVAL, aliases on derived tables). The rewrites (on the parsed DuckDB tree, before
@@ -166,3 +167,36 @@ def transpile(name: str, dialect: str, pretty: bool = True) -> str:
     except UnsupportedSQL as e:
         raise UnsupportedSQL(f"sql/{name}.sql: {e}") from e
     return ";\n\n".join(parts) + ";\n"
+
+
+_ANALYSIS_ONLY = {"as_of", "key_t", "event_ts", "n"}  # versions.sql's views as of T and the analyses' extra columns
+
+
+def latest_job(dialect: str = "duckdb", pretty: bool = True) -> str:
+    """The daily job's query corrected, for the user's warehouse: events per company and date over the latest version
+    of each event_id (``evtools.rules``) of fact_events. Generated from ``sql/versions.sql``, the one place versions
+    are ordered (its payloads, first arrivals, version values and order), reading fact_events instead of the
+    analyses' input and without what only the analyses use (the views as of T, the row counts and times)."""
+    versions = parse(load_sql("versions"))[0].expression.copy()
+    versions = versions.transform(
+        lambda n: exp.to_table("fact_events") if isinstance(n, exp.Table) and n.name == "_version_rows" else n
+    )
+    for select in list(versions.find_all(exp.Select)):
+        select.set("expressions", [e for e in select.expressions if e.alias_or_name not in _ANALYSIS_ONLY])
+        if select.args.get("group"):
+            group = select.args["group"]
+            group.set("expressions", [e for e in group.expressions if e.alias_or_name not in _ANALYSIS_ONLY])
+    for window in list(versions.find_all(exp.Window)):
+        window.set("partition_by", [e for e in window.args["partition_by"] if e.alias_or_name not in _ANALYSIS_ONLY])
+    query = (
+        exp.select("company_id", "date", exp.alias_(exp.Sum(this=exp.column("events")), "events"))
+        .from_(versions.subquery("versions"))
+        .where(exp.column("is_latest"))
+        .group_by("company_id", "date")
+    )
+    header = (
+        "-- The daily job's query over the latest version of each event_id (the order of evtools' sql/versions.sql):\n"
+        "-- a retried or replayed row counts once, a correction replaces the value it corrects. Columns as evtools\n"
+        "-- names them (yours are mapped in evtools.toml); without a version column, write NULL for max(version).\n"
+    )
+    return header + generate(rewrite(query, dialect), dialect, pretty) + "\n"

@@ -17,7 +17,9 @@ code that calls them. ``open_engine(config)`` is the one place that picks an eng
 from __future__ import annotations
 
 import contextlib
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -25,6 +27,7 @@ import pandas as pd
 import pyarrow as pa
 from sqlglot import exp
 
+from evtools.errors import ConcurrentRun, EvtoolsError
 from evtools.queries import load_sql, quote_ident
 
 
@@ -76,6 +79,32 @@ class Engine:
         """Run the statements of the block in one transaction: all of them or none."""
         raise NotImplementedError
         yield
+
+    # -- the refreshed aggregate (evtools.refresh) ---------------------------------------------------------------
+    @contextlib.contextmanager
+    def aggregate(self, config, where: str | Path | None = None, wait: float = 0.0, read_only: bool = False):
+        """The aggregate's home as the schema ``agg`` of the package's SQL, its state tables made; unless
+        ``read_only``, held against a concurrent refresh (waiting up to ``wait`` seconds, else ConcurrentRun).
+        ``where``: the engine's own place for it, default the config's. Yields that place as shown to users."""
+        raise NotImplementedError
+        yield
+
+    @contextlib.contextmanager
+    def reading(self, config, where: str | Path | None = None, hold: bool = False):
+        """The place a reader of the aggregate opens (``aggregate(..., read_only=True)``), for the block: ``where``
+        itself where readers and a refresh never block each other. ``hold``: the reader needs the place unchanged for
+        the whole block (``refresh --verify``)."""
+        yield where
+
+    @contextlib.contextmanager
+    def scratch(self, config, where: str | Path | None = None):
+        """The aggregate (read only) as ``live`` and an empty scratch place as ``agg``, gone after the block: where
+        ``refresh --verify`` rebuilds the aggregate in full to compare."""
+        raise NotImplementedError
+        yield
+
+    def close(self) -> None:
+        """End the session."""
 
 
 def missing_parameters(name: str, needed: set[str], params: dict[str, Any]) -> None:
@@ -162,6 +191,78 @@ class DuckDBEngine(Engine):
             self.con.execute("ROLLBACK")
             raise
         self.con.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def aggregate(self, config, where=None, wait=0.0, read_only=False):
+        """The aggregate's DuckDB file (``where``, default settings.aggregate_db; symlinks followed) attached as
+        ``agg``. A refresh holds ``<file>.lock``, waits for a process holding the file open, runs within
+        memory_limit (``refresh.spill_within``) and, when its block succeeds, publishes the read-only snapshot
+        readers open (``refresh.publish_snapshot``)."""
+        from evtools import refresh
+
+        db = refresh.db_path(where or config.aggregate_db)
+        if read_only:
+            if not db.is_file():
+                raise EvtoolsError(f"{db}: no aggregate database yet; run evtools refresh first")
+            self.con.execute("ATTACH $p AS agg (READ_ONLY)", {"p": str(db)})
+            try:
+                yield str(db)
+            finally:
+                self.con.execute("DETACH agg")
+            return
+        with refresh.locked(db, wait):
+            refresh.spill_within(self.con, config.settings.memory_limit)
+            refresh.attach(self.con, db, wait)
+            try:
+                yield str(db)
+                refresh.publish_snapshot(self.con, db)
+            finally:
+                self.con.execute("DETACH agg")
+
+    @contextlib.contextmanager
+    def reading(self, config, where=None, hold=False):
+        """The snapshot of the aggregate's file (``refresh.readable``), which no refresh locks. ``hold``: the file
+        itself, held against a refresh for the block, when none runs; else the snapshot a refresh left."""
+        from evtools import refresh
+
+        db = refresh.db_path(where or config.aggregate_db)
+        if not hold:
+            yield refresh.readable(db)
+            return
+        with contextlib.ExitStack() as stack:
+            try:
+                stack.enter_context(refresh.locked(db))
+                place = db
+            except ConcurrentRun:
+                place = refresh.readable(db)
+            yield place
+
+    def _refuse_old_rule(self, db: Path) -> None:
+        if self.con.execute(
+            "SELECT 1 FROM duckdb_tables() WHERE database_name = 'agg' AND table_name = 'evtools_latest'"
+        ).fetchall():
+            raise EvtoolsError(
+                f"{db}: built by an earlier evtools under another latest-version rule; rebuild it with refresh "
+                "--full into a new --db"
+            )
+
+    @contextlib.contextmanager
+    def scratch(self, config, where=None):
+        from evtools import refresh
+
+        db = Path(where) if where else config.aggregate_db
+        refresh.spill_within(self.con, config.settings.memory_limit)
+        with tempfile.TemporaryDirectory(prefix="evtools-verify-") as folder:
+            self.con.execute("ATTACH $p AS live (READ_ONLY)", {"p": str(db)})
+            self.con.execute("ATTACH $p AS agg", {"p": str(Path(folder) / "full.duckdb")})
+            try:
+                yield
+            finally:
+                self.con.execute("DETACH agg")
+                self.con.execute("DETACH live")
+
+    def close(self) -> None:
+        self.con.close()
 
 
 class TranspiledEngine(Engine):

@@ -1,8 +1,10 @@
 """The Slack update for the latest report, written from its measured numbers.
 
-``compose(run)`` turns a report's run record (run.json) into Slack mrkdwn text and a Block Kit payload: what changed,
-figures before and after, caveats, what to spot-check, and the link to the HTML. ``post`` sends it to the incoming
-webhook in ``SLACK_WEBHOOK_URL``; the URL is never printed, logged or written anywhere.
+``compose(run)`` turns a report's run record (run.json) into Slack mrkdwn text and a Block Kit payload from the same
+typed summary the HTML index shows (``findings.from_run``): the verdict, what is wrong (with what is wrong in the job
+runs when a job log was analysed), what it costs, what to change (or, for a daily run, each failed expectation
+explained), what to spot-check, and the link to the HTML. ``post`` sends it to the incoming webhook in
+``SLACK_WEBHOOK_URL`` with slack_sdk; the URL is never printed, logged or written anywhere.
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ import os
 import urllib.parse
 from pathlib import Path
 
+from evtools import conclusions, findings, fmt, runs_text
 from evtools.errors import EvtoolsError
-from evtools.narrative import pct, size
 
 log = logging.getLogger(__name__)
 ENV = "SLACK_WEBHOOK_URL"
@@ -46,167 +48,109 @@ def latest_run(reports_dir: Path) -> tuple[dict, Path]:
 
 
 def compose(run: dict, link: str) -> dict:
-    """{'text': mrkdwn, 'blocks': Block Kit} for one report run."""
-    records = run.get("records", {})
-    title = f"evtools {run['kind']} report, {run['date']}"
-    verdict = run.get("verdict") or run.get("headline", "")
-    facts: list[tuple[str, str]] = []
-    changes: list[str] = []
-    caveats: list[str] = []
-    checks: list[str] = []
-    if "layout" in records:
-        lay = records["layout"]
-        facts.append(
-            (
-                "Daily scan",
-                f"{size(lay['full_bytes_before'])} today → {size(lay['window_bytes_after'])} "
-                f"partitioned by date ({pct(lay['window_share_after'], 2)})",
-            )
-        )
-        changes.append(
-            f"Partition fact_events by date and cluster by company_id: the {lay['window_days']}-day window "
-            f"reads {pct(lay['window_share_after'], 2)} of what the full job reads "
-            f"({lay['window_to_ideal']:.2f}x the minimum)."
-        )
-    if "quality" in records:
-        q = records["quality"]
-        facts.append(
-            (
-                "Duplicates",
-                f"+{q['duplicate_excess']:,} events ({pct(q['share_of_events']['duplicate_excess'], 2)})"
-                + (f"; {q['replayed_loads']} replayed loads" if q["replays_measured"] else ""),
-            )
-        )
-        facts.append(("Corrections", f"+{q['correction_excess']:,} events; DISTINCT keeps all of them"))
-        facts.append(
-            (
-                f"{q['configured_lookback_days']}-day lookback",
-                f"misses {q['configured_lookback_missed_events']:,} events "
-                f"({pct(q['configured_lookback_missed_share'], 2)}); {q['recommended_lookback_days']} days "
-                f"covers {pct(q['coverage_target'], 1)}",
-            )
-        )
-        changes.append(
-            "Count the latest version of each event_id instead of every row: duplicates, replays and "
-            "corrections stop inflating the totals (a DISTINCT would still keep the corrections)."
-        )
-    if "refresh" in records:
-        f = records["refresh"]
-        facts.append(
-            (
-                "Exact refresh",
-                f"{f['verify_differences']} keys off a full recomputation over {f['days']} "
-                f"daily runs; the fixed window ended {f['lookback_missed_events']:,} events short",
-            )
-        )
-        changes.append(
-            "Refresh the aggregate from what was ingested since the last run, on whatever date it lands, "
-            "instead of re-reading a fixed window: late rows are no longer dropped."
-        )
-        caveats.append(
-            "The first run rebuilds the aggregate once from all history (a one-time backfill); after that "
-            f"each run reads only the new rows (median {f['median_touched_seconds']:.2f} s on this data)."
-        )
-    if "reconcile" in records:
-        r = records["reconcile"]
-        facts.append(
-            (
-                "Dashboard vs API",
-                f"{r['mismatched']:,} of {r['keys_compared']:,} keys differ; net {r['delta']:+,} events",
-            )
-        )
-        checks += [
-            f"company {w['company_id']} on {w['date']}: dashboard {w['dashboard_events']:,} vs API "
-            f"{w['api_events']:,} (cause: {w['cause']})"
-            for w in r.get("worst_keys", [])[:3]
-        ]
-    if "daily" in records:
-        d = records["daily"]
-        v, rec = d["validation"], d["reconciliation"]
-        facts.append(("Expectations", f"{v['expectations'] - v['failed']} of {v['expectations']} pass"))
-        facts.append(("Recent window", f"{rec['mismatched']:,} of {rec['keys_compared']:,} keys differ"))
-        checks += [
-            f"company {w['company_id']} on {w['date']}: dashboard {w['dashboard_events']:,} vs API "
-            f"{w['api_events']:,} (cause: {w['cause']})"
-            for w in rec.get("worst_keys", [])[:3]
-        ]
-    from evtools.runs_text import slack as run_history
-
-    more_facts, more_changes = run_history(records)
-    facts += more_facts
-    changes += more_changes
-    if run["status"] != "ok":
-        caveats.append("This run did not complete: the figures above are partial.")
-    if "quality" in records:
-        caveats.append(
-            "Numbers already on the dashboard change where they were inflated or incomplete; expect lower "
-            "totals where duplicates were counted."
-        )
-    text = _mrkdwn(title, verdict, facts, changes, caveats, checks, link)
-    blocks = _blocks(title, verdict, facts, changes, caveats, checks, link)
-    check_blocks(blocks)
-    return {"text": text, "blocks": blocks}
-
-
-def _mrkdwn(title, verdict, facts, changes, caveats, checks, link) -> str:
-    lines = [f"*{title}*", verdict, ""]
-    if changes:
-        lines += ["*What changes*"] + [f"• {c}" for c in changes] + [""]
-    if facts:
-        lines += ["*Measured*"] + [f"• {k}: {v}" for k, v in facts] + [""]
-    if caveats:
-        lines += ["*Caveats*"] + [f"• {c}" for c in caveats] + [""]
-    if checks:
-        lines += ["*Please spot-check against the API*"] + [f"• {c}" for c in checks] + [""]
-    lines.append(f"Full report: {link}")
-    return "\n".join(lines)
-
-
-def _blocks(title, verdict, facts, changes, caveats, checks, link) -> list[dict]:
-    blocks: list[dict] = [
-        {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": verdict[:3000] or " "}},
-    ]
-    if changes:
-        blocks.append(
-            {
-                "type": "section",
-                "text": {
-                    "type": "mrkdwn",
-                    "text": ("*What changes*\n" + "\n".join(f"• {c}" for c in changes))[:3000],
-                },
-            }
-        )
-    for start in range(0, len(facts), 10):
-        blocks.append(
-            {
-                "type": "section",
-                "fields": [
-                    {"type": "mrkdwn", "text": f"*{k}*\n{v}"[:2000]} for k, v in facts[start : start + 10]
-                ],
-            }
-        )
-    if checks:
-        blocks.append(
-            {
-                "type": "section",
-                "text": {
-                    "type": "mrkdwn",
-                    "text": ("*Please spot-check against the API*\n" + "\n".join(f"• {c}" for c in checks))[
-                        :3000
-                    ],
-                },
-            }
-        )
-    if caveats:
-        blocks.append(
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": c[:3000]} for c in caveats[:10]]}
-        )
+    """{'text': mrkdwn, 'blocks': Block Kit} for one report run (its run.json), from its typed summary."""
+    s = findings.from_run(run)
+    title = f"evtools {s.kind} report, {s.date}"
+    sections = _sections(s)
+    text = "\n\n".join([f"*{title}*", *(body for _, body in sections), f"Full report: {link}"])
+    blocks: list[dict] = [{"type": "header", "text": {"type": "plain_text", "text": title[:150]}}]
+    for kind, body in sections:
+        if kind == "context":
+            blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": body[:3000]}]})
+        else:
+            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": body[:3000] or " "}})
     blocks.append({"type": "divider"})
     blocks.append(
         {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Full report: {link}"[:3000]}]}
     )
-    return blocks
+    check_blocks(blocks)
+    return {"text": text, "blocks": blocks}
+
+
+def _sections(s) -> list[tuple[str, str]]:
+    """(kind, mrkdwn) in reading order: verdict, what is wrong, what it costs, what to change, spot-checks."""
+    out = [("section", "\n".join(s.verdict) or s.headline)]
+    period = f"Data: {s.period}" + (f"; dashboard vs API compared over {s.compared}" if s.compared else "")
+    out.append(("context", period))
+    if s.failed:
+        out.append(("section", f":warning: *This run did not complete.* {s.failed} The figures are partial."))
+    d = s.records.daily
+    if d is not None:
+        for f in d.failures:
+            out.append(
+                (
+                    "section",
+                    f"*Failed: {f.suite} {f.column}*: observed {f.observed or fmt.DASH}, expected {f.threshold}.\n"
+                    f"{f.meaning} {f.action}".strip(),
+                )
+            )
+        out += [("section", "\n".join(f"• {p}" for p in conclusions.conclusion(d).points[d.failed :]))]
+    if s.wrong:
+        out.append(
+            (
+                "section",
+                "*What is wrong* (events misstated on the dashboard)\n"
+                + "\n".join(
+                    f"{i}. {w.title}: *{fmt.count(w.events)} events*"
+                    + (f" on {fmt.count(w.keys)} company-days" if w.keys else "")
+                    for i, w in enumerate(s.wrong[:5], 1)
+                ),
+            )
+        )
+    fact, job_fixes = runs_text.slack(s.records.history)
+    if s.job_runs:
+        out.append(
+            (
+                "section",
+                f"*What is wrong in the job runs* ({fact})\n"
+                + "\n".join(f"{i}. {f.title}." for i, f in enumerate(s.job_runs[:5], 1)),
+            )
+        )
+    if s.costs:
+        out.append(
+            (
+                "section",
+                "*What it costs* (per run)\n"
+                + "\n".join(f"{i}. {c.title}: {_cost(c)}" for i, c in enumerate(s.costs[:3], 1)),
+            )
+        )
+    if s.fixes and d is None:
+        changes = [f"*{f.title}.* {' '.join(f.effects)} Verify: `{f.verify}`" for f in s.fixes] + job_fixes
+        out.append(
+            ("section", "*What to change*\n" + "\n".join(f"{i}. {c}" for i, c in enumerate(changes, 1)))
+        )
+    worst = d.window.worst if d is not None else (s.records.reconcile.worst if s.records.reconcile else ())
+    if worst:
+        out.append(
+            (
+                "section",
+                "*Please spot-check against the API*\n"
+                + "\n".join(
+                    f"• company {k.company_id} on {fmt.date(k.date)}: dashboard {fmt.count(k.dashboard_events)} vs "
+                    f"API {fmt.count(k.api_events)} (cause: {k.cause})"
+                    for k in worst[:3]
+                ),
+            )
+        )
+    if s.records.refresh is not None and d is None:
+        out.append(
+            (
+                "context",
+                "The first refresh rebuilds the aggregate once from all history; after that each run reads only "
+                "the rows ingested since the last one. Totals already on the dashboard will change where duplicates "
+                "or corrections were counted.",
+            )
+        )
+    return out
+
+
+def _cost(c) -> str:
+    figures = [
+        v
+        for v in (c.seconds is not None and fmt.seconds(c.seconds), c.bytes is not None and fmt.size(c.bytes))
+        if v
+    ]
+    return ", ".join(figures) if figures else c.detail
 
 
 def check_blocks(blocks: list[dict]) -> None:

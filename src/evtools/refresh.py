@@ -39,10 +39,10 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from evtools import fsutil, pipeline
+from evtools import engines, fsutil, pipeline
 from evtools.config import Config
 from evtools.errors import ConcurrentRun, EvtoolsError
-from evtools.queries import execute, first_row, load_sql, run
+from evtools.queries import execute, first_row, run
 from evtools.rules import lookback_since
 from evtools.sources import open_sources
 
@@ -80,8 +80,9 @@ def locked(db: Path, wait: float = 0.0):
 
 
 def attach(con: duckdb.DuckDBPyConnection, db: Path, wait: float = 0.0) -> None:
-    """Open the aggregate database for writing. Another process holding it open (DuckDB locks the file) is waited
-    for up to ``wait`` seconds, then ConcurrentRun: readers should open the snapshot (``snapshot_path``)."""
+    """Open the aggregate database ``db`` as ``agg`` for writing, its state tables made. Another process holding it
+    open (DuckDB locks the file) is waited for up to ``wait`` seconds, then ConcurrentRun: readers should open the
+    snapshot (``snapshot_path``)."""
     deadline = time.monotonic() + wait
     while True:
         try:
@@ -166,39 +167,33 @@ def clamp_until(con, until: dt.datetime | None, now: dt.datetime) -> tuple[dt.da
     return until, int(waiting), int(future)
 
 
-def state(con: duckdb.DuckDBPyConnection) -> tuple[str | None, dt.datetime | None]:
-    """(strategy, watermark) of the attached aggregate database; (None, None) before its first build."""
-    rows = con.execute(load_sql("refresh_read_state")).fetchall()
-    return rows[0] if rows else (None, None)
+def state(con) -> tuple[str | None, dt.datetime | None]:
+    """(strategy, watermark) of the aggregate attached as ``agg``; (None, None) before its first build."""
+    return first_row(con, "refresh_read_state") or (None, None)
 
 
 def refresh(
     config: Config,
-    db: Path | None = None,
+    db: Path | str | None = None,
     until: dt.datetime | None = None,
     strategy: str = "touched",
     full: bool = False,
     lookback_days: int | None = None,
     backfill: tuple[dt.date, dt.date] | None = None,
     wait: float = 0.0,
-    con: duckdb.DuckDBPyConnection | None = None,
+    con=None,
 ) -> RunResult:
-    """One refresh run of the aggregate in ``db`` (default: the config's aggregate_db)."""
+    """One refresh run of the aggregate in ``db``: on DuckDB a database file (default: settings.aggregate_db), on
+    the sql engine a schema of the database (default: ``[engine] schema``); ``con``: an open session of the
+    config's engine (default: one opened, and closed after the run)."""
     if strategy not in STRATEGIES:
         raise EvtoolsError(f"refresh --strategy: expected one of {', '.join(STRATEGIES)}, found '{strategy}'")
-    db = _db_path(db or config.aggregate_db)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     lookback = config.settings.lookback_days if lookback_days is None else lookback_days
-    with locked(db, wait):
-        con = con or open_sources(config, names=("fact_events",))
-        spill_within(con, config.settings.memory_limit)
-        until, waiting, future = clamp_until(con, until, now)
-        attach(con, db, wait)
-        try:
-            result = _run(con, config, strategy, full, lookback, until, backfill)
-            publish_snapshot(con, db)
-        finally:
-            con.execute("DETACH agg")
+    with _session(config, con) as engine:
+        until, waiting, future = clamp_until(engine, until, now)
+        with engine.aggregate(config, db, wait):
+            result = _run(engine, strategy, full, lookback, until, backfill)
     return replace(result, waiting_rows=waiting, future_rows=future)
 
 
@@ -236,7 +231,7 @@ def spill_within(con: duckdb.DuckDBPyConnection, memory_limit: str) -> None:
         con.execute("SET threads = $n", {"n": most})
 
 
-def _db_path(db: Path) -> Path:
+def db_path(db: Path | str) -> Path:
     """The aggregate database's real path (symlinks followed); EvtoolsError for a folder."""
     db = Path(db).expanduser().resolve()
     if db.is_dir():
@@ -246,7 +241,20 @@ def _db_path(db: Path) -> Path:
     return db
 
 
-def _run(con, config, strategy, full, lookback, until, backfill) -> RunResult:
+@contextlib.contextmanager
+def _session(config: Config, con=None, check: bool = True):
+    """``con`` as an engine, or a session on the config's engine opened for the block."""
+    if con is not None:
+        yield engines.of(con)
+        return
+    engine = engines.of(engines.open_engine(config, names=("fact_events",), check=check))
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
+def _run(con: engines.Engine, strategy, full, lookback, until, backfill) -> RunResult:
     start = time.perf_counter()
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     before_strategy, watermark = state(con)
@@ -266,55 +274,53 @@ def _run(con, config, strategy, full, lookback, until, backfill) -> RunResult:
     rows_read = keys = dates = 0
     if mode == "incremental" and until == watermark:
         mode = "noop"
-    con.execute("BEGIN TRANSACTION")
     try:
-        params = {"until": until, "watermark": watermark, "since": since, "now": now}
-        if mode == "full":
-            pipeline.run(con, pipeline.REFRESH_FULL[:-1], params)
-            _fault("after_latest")
-            pipeline.run(
-                con, pipeline.REFRESH_FULL[-1:], params, given=pipeline.made(pipeline.REFRESH_FULL[:-1])
+        with con.transaction():
+            params = {"until": until, "watermark": watermark, "since": since, "now": now}
+            if mode == "full":
+                pipeline.run(con, pipeline.REFRESH_FULL[:-1], params)
+                _fault("after_latest")
+                pipeline.run(
+                    con, pipeline.REFRESH_FULL[-1:], params, given=pipeline.made(pipeline.REFRESH_FULL[:-1])
+                )
+                rows_read, keys, dates = first_row(con, "refresh_counts_full")
+            elif mode == "backfill":
+                keys, dates = _backfill(con, backfill, watermark, now)
+            elif mode == "incremental" and strategy == "touched":
+                touched = pipeline.REFRESH_TOUCHED
+                pipeline.run(con, touched[:1], params, given=AGGREGATE)
+                missed = tuple(first_row(con, "refresh_missed", params))
+                pipeline.run(con, touched[1:-1], params, given=pipeline.made(touched[:1], AGGREGATE))
+                _fault("before_apply")
+                pipeline.run(con, touched[-1:], params, given=pipeline.made(touched[:-1], AGGREGATE))
+                _fault("after_apply")
+                rows_read, keys, dates = first_row(con, "refresh_counts")
+            elif mode == "incremental":
+                pipeline.run(con, pipeline.REFRESH_LOOKBACK, params, given=AGGREGATE)
+                missed = tuple(first_row(con, "refresh_missed", params))
+                _fault("after_apply")
+                rows_read, keys, dates = first_row(con, "refresh_counts_lookback")
+            new_watermark = watermark if mode in ("noop", "backfill") else until
+            execute(con, "refresh_set_state", {"strategy": strategy, "watermark": new_watermark, "now": now})
+            result = RunResult(
+                run_id,
+                strategy,
+                mode,
+                watermark,
+                new_watermark,
+                int(rows_read or 0),
+                int(keys or 0),
+                int(dates or 0),
+                int(missed[0]),
+                int(missed[1]),
+                round(time.perf_counter() - start, 3),
             )
-            rows_read, keys, dates = first_row(con, "refresh_counts_full")
-        elif mode == "backfill":
-            keys, dates = _backfill(con, backfill, watermark, now)
-        elif mode == "incremental" and strategy == "touched":
-            touched = pipeline.REFRESH_TOUCHED
-            pipeline.run(con, touched[:1], params, given=AGGREGATE)
-            missed = tuple(first_row(con, "refresh_missed", params))
-            pipeline.run(con, touched[1:-1], params, given=pipeline.made(touched[:1], AGGREGATE))
-            _fault("before_apply")
-            pipeline.run(con, touched[-1:], params, given=pipeline.made(touched[:-1], AGGREGATE))
-            _fault("after_apply")
-            rows_read, keys, dates = first_row(con, "refresh_counts")
-        elif mode == "incremental":
-            pipeline.run(con, pipeline.REFRESH_LOOKBACK, params, given=AGGREGATE)
-            missed = tuple(first_row(con, "refresh_missed", params))
-            _fault("after_apply")
-            rows_read, keys, dates = first_row(con, "refresh_counts_lookback")
-        new_watermark = watermark if mode in ("noop", "backfill") else until
-        execute(con, "refresh_set_state", {"strategy": strategy, "watermark": new_watermark, "now": now})
-        result = RunResult(
-            run_id,
-            strategy,
-            mode,
-            watermark,
-            new_watermark,
-            int(rows_read or 0),
-            int(keys or 0),
-            int(dates or 0),
-            int(missed[0]),
-            int(missed[1]),
-            round(time.perf_counter() - start, 3),
-        )
-        _log_run(con, result, started, until, "ok", None)
-        con.execute("COMMIT")
+            _log_run(con, result, started, until, "ok", None)
     except BaseException as e:
-        con.execute("ROLLBACK")
         failed = RunResult(
             run_id, strategy, mode, watermark, watermark, 0, 0, 0, 0, 0, round(time.perf_counter() - start, 3)
         )
-        with contextlib.suppress(duckdb.Error):
+        with contextlib.suppress(duckdb.Error, EvtoolsError):
             _log_run(con, failed, started, until, "failed", f"{type(e).__name__}: {e}"[:500])
         raise
     return result
@@ -386,39 +392,24 @@ def _fault(point: str) -> None:
     raise RuntimeError(f"injected fault at {point}")
 
 
-def verify(config: Config, db: Path | None = None) -> pd.DataFrame:
+def verify(config: Config, db: Path | str | None = None, con=None) -> pd.DataFrame:
     """Keys where the aggregate differs from a full recomputation as of its watermark (empty when exact).
 
-    The recomputation runs the full build's own steps into a scratch database, so the incremental runs are checked
-    against one pass over all rows. With no refresh running, the aggregate itself is checked (holding the refresh
-    lock meanwhile); while one runs, its last published snapshot, so a verification never sees a run half done."""
-    db = Path(db) if db else config.aggregate_db
-    if not db.is_file():
-        raise EvtoolsError(f"{db}: no aggregate database yet; run evtools refresh first")
-    con = open_sources(config, names=("fact_events",))
-    spill_within(con, config.settings.memory_limit)
-    try:
-        with locked(db):
-            return _verify(con, db)
-    except ConcurrentRun:
-        return _verify(con, readable(db))
-
-
-def _verify(con: duckdb.DuckDBPyConnection, db: Path) -> pd.DataFrame:
-    import tempfile
-
-    con.execute("ATTACH $p AS agg (READ_ONLY)", {"p": str(db)})
-    _, watermark = state(con)
-    con.execute("DETACH agg")
-    if watermark is None:
-        raise EvtoolsError(f"{db}: the aggregate has never been built; run evtools refresh first")
-    with tempfile.TemporaryDirectory(prefix="evtools-verify-") as scratch:
-        full = Path(scratch) / "full.duckdb"
-        con.execute("ATTACH $p AS agg", {"p": str(full)})
-        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        pipeline.run(con, pipeline.REFRESH_FULL, {"until": watermark, "now": now})
-        con.close()
-        return differences(db, full)
+    The recomputation runs the full build's own steps into a scratch place the engine gives (a scratch database
+    file; a schema inside a transaction rolled back), so the incremental runs are checked against one pass over all
+    rows, and nothing is written. What is checked is what the engine gives a consistent reader (``Engine.reading``):
+    on DuckDB the database itself, held against a refresh meanwhile, or while one runs its last published snapshot,
+    so a verification never sees a run half done."""
+    with _session(config, con) as engine, engine.reading(config, db, hold=True) as db:
+        with engine.aggregate(config, db, read_only=True) as where:
+            _, watermark = state(engine)
+        if watermark is None:
+            raise EvtoolsError(f"{where}: the aggregate has never been built; run evtools refresh first")
+        with engine.scratch(config, db):
+            now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+            pipeline.run(engine, pipeline.REFRESH_FULL, {"until": watermark, "now": now})
+            given = pipeline.made(pipeline.REFRESH_FULL) | {"live.agg_company_daily_events"}
+            return pipeline.fetch(engine, ["refresh_verify"], given=given)
 
 
 def differences(db: Path, full: Path) -> pd.DataFrame:
@@ -432,22 +423,24 @@ def differences(db: Path, full: Path) -> pd.DataFrame:
         con.close()
 
 
-def table(config: Config, db: Path | None = None) -> pd.DataFrame:
-    """The aggregate as a frame (for small data and tests), from its snapshot."""
-    con = duckdb.connect(str(readable(Path(db) if db else config.aggregate_db)), read_only=True)
-    try:
-        return con.execute(load_sql("refresh_table")).df()
-    finally:
-        con.close()
+def table(config: Config, db: Path | str | None = None, con=None) -> pd.DataFrame:
+    """The aggregate as a frame (for small data and tests), ordered by key, as a reader sees it (on DuckDB: its
+    snapshot)."""
+    return _read(config, db, con, "refresh_table")
 
 
-def runs(config: Config, db: Path | None = None) -> pd.DataFrame:
-    """One row per refresh run, from the aggregate's snapshot."""
-    con = duckdb.connect(str(readable(Path(db) if db else config.aggregate_db)), read_only=True)
-    try:
-        return con.execute(load_sql("refresh_runs")).df()
-    finally:
-        con.close()
+def runs(config: Config, db: Path | str | None = None, con=None) -> pd.DataFrame:
+    """One row per refresh run, as a reader sees them (on DuckDB: from the snapshot)."""
+    return _read(config, db, con, "refresh_runs")
+
+
+def _read(config: Config, db, con, query: str) -> pd.DataFrame:
+    with (
+        _session(config, con, check=False) as engine,
+        engine.reading(config, db) as place,
+        engine.aggregate(config, place, read_only=True),
+    ):
+        return run(engine, query)
 
 
 @dataclass(frozen=True)
@@ -516,6 +509,8 @@ def replay(
         frame,
         {
             "days": len(frame),
+            "first_day": first.isoformat(),
+            "last_day": last.isoformat(),
             "lookback_days": lookback,
             "verify_differences": int(frame["touched_differing_keys"].sum()),
             "lookback_missed_events": last_gap,

@@ -2,7 +2,7 @@
 
 ``run_report(kind, ...)`` runs a report's notebooks in order into ``reports/<date>/<kind>/``: each executed
 notebook (the audit record, saved even when a cell fails), its HTML (inputs hidden, figures embedded, no external
-scripts), the run's ``index.html`` (verdict, findings ranked by measured impact, links) and ``run.json``; then it
+scripts), the run's ``index.html`` (the executive summary: ``findings.summarise``) and ``run.json``; then it
 rebuilds ``reports/index.html`` over every run. A notebook that fails, times out or loses its kernel stops the run,
 which is marked failed and raises ``ReportFailed`` (exit code 1).
 
@@ -26,8 +26,9 @@ from pathlib import Path
 
 import nbformat
 
-from evtools import __version__, fsutil
+from evtools import __version__, findings, fsutil, render
 from evtools.errors import EvtoolsError
+from evtools.results import stopped
 
 log = logging.getLogger(__name__)
 
@@ -68,17 +69,34 @@ class NotebookRun:
     @property
     def explanation(self) -> str | None:
         """One or two sentences for a stakeholder: which step failed and why (the traceback stays in the .ipynb)."""
-        if self.status == "ok":
-            return None
-        where = f"the step “{self.step}” of {self.name}" if self.step else self.name
-        return f"This run stopped at {where}: {self.error}. The executed notebook {self.name}.ipynb keeps the details."
+        return None if self.status == "ok" else stopped(self.name, self.step, self.error)
 
 
-def record(name: str, summary: dict) -> None:
-    """Hand a result's summary to the report runner (shown as nothing in the notebook and the HTML)."""
+def record(name: str, summary: dict | list):
+    """Hand a result's summary to the report runner (shown as nothing in the notebook and the HTML); return it as
+    the typed result the report reads back (``results.KINDS``), so the page shows what the summary will say."""
     from IPython.display import display
 
-    display({MIME: {"name": name, "summary": json.loads(json.dumps(summary, default=str))}}, raw=True)
+    from evtools.results import KINDS
+
+    clean = _plain(json.loads(json.dumps(summary, default=str)))
+    display({MIME: {"name": name, "summary": clean}}, raw=True)
+    if name not in KINDS:
+        return clean
+    try:
+        return KINDS[name].from_summary(clean)
+    except (KeyError, TypeError, ValueError) as e:
+        log.warning("the %s record cannot be read as a result (%s: %s)", name, type(e).__name__, e)
+        return clean
+
+
+def _plain(value):
+    """``value`` with NaN (pandas' missing value) as None, so the record is valid JSON."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return None if isinstance(value, float) and value != value else value
 
 
 def notebook_parameters(path: Path) -> dict:
@@ -146,7 +164,9 @@ def run_notebook(
         if run.status != "ok":
             run.step = failed_step(notebook, name)
         run.records = read_records(notebook)
-        render_html(notebook, out / run.html, title=name, status=run.status, failure=run.explanation)
+        render_html(
+            notebook, out / run.html, title=findings.TITLES.get(name, name), status=run.status, failure=run.explanation
+        )
     else:
         run.step = "start"
         (out / run.html).write_text(
@@ -270,6 +290,7 @@ def render_html(
             "evtools_title": title,
             "evtools_status": status,
             "evtools_failure": failure,
+            "evtools_css": render.css(),
             "metadata": {"name": title},
         },
     )
@@ -370,22 +391,21 @@ def _run_notebooks(kind, config, date, paths, declared, params, suites, out, tim
         if run.status != "ok":
             break
     status = "ok" if all(r.status == "ok" for r in runs) and len(runs) == len(paths) else "failed"
-    from evtools.findings import findings, headline, verdict
-
     records = {k: v for r in runs for k, v in r.records.items()}
-    failed = next((r for r in runs if r.status != "ok"), None)
+    summary = findings.summarise(kind, date, records, findings.pages(runs))
+    generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M")
     record_ = {
         "kind": kind,
         "date": date.isoformat(),
         "status": status,
-        "headline": f"failed: {failed.error}" if failed else headline(kind, records, runs),
-        "verdict": failed.explanation if failed else verdict(kind, records, runs),
+        "headline": summary.headline,
+        "verdict": summary.failed or " ".join(summary.verdict),
         "notebooks": [asdict(r) | {"html": r.html} for r in runs],
         "records": records,
-        "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"),
+        "generated": generated,
     }
     fsutil.write_text(out / "run.json", json.dumps(record_, indent=2, default=str) + "\n")
-    _render_run_index(out, record_, findings(kind, records, runs))
+    fsutil.write_text(out / "index.html", render.summary_page(summary, __version__, generated))
     return record_, runs
 
 
@@ -412,29 +432,6 @@ def _report_date(kind: str, config: Path, date: dt.date | None, run_date) -> dt.
         con.close()
 
 
-def _render_run_index(out: Path, record_: dict, found: list[dict]) -> None:
-    rows = [
-        {
-            "date": record_["date"],
-            "name": n["name"],
-            "href": n["html"],
-            "status": n["status"],
-            "headline": n.get("error") or f"{n['seconds']:.1f} s",
-        }
-        for n in record_["notebooks"]
-    ]
-    html = _template("run_index.html.j2").render(
-        title=f"evtools {record_['kind']} report, {record_['date']}",
-        verdict=record_["verdict"],
-        findings=found,
-        runs=rows,
-        runs_title="Notebooks of this run",
-        version=__version__,
-        generated=record_["generated"],
-    )
-    fsutil.write_text(out / "index.html", html)
-
-
 def rebuild_index(reports_dir: Path) -> Path:
     """reports/index.html: every run under ``reports_dir`` with its date, status and headline, newest first."""
     rows = []
@@ -454,22 +451,7 @@ def rebuild_index(reports_dir: Path) -> Path:
                 "headline": r["headline"],
             }
         )
-    html = _template("run_index.html.j2").render(
-        title="evtools reports",
-        verdict=None,
-        findings=[],
-        runs=rows,
-        runs_title="All runs",
-        version=__version__,
-        generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"),
-    )
+    html = render.runs_page(rows, __version__, dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"))
     target = reports_dir / "index.html"
     fsutil.write_text(target, html)
     return target
-
-
-def _template(name: str):
-    import jinja2
-
-    text = resources.files("evtools").joinpath("templates", name).read_text(encoding="utf-8")
-    return jinja2.Environment(autoescape=True).from_string(text)

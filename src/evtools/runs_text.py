@@ -2,14 +2,16 @@
 
 ``findings(result)`` is the list every medium shows (terminal, notebook, report index, Slack): per job a title, a
 text with the numbers it rests on, the fix, and ``impact`` (a share in [0, 1]: the part of the latest runs' time
-the fix would remove where that is known, else 0), ranked by impact.
+the fix would remove where that is known, else 0), ranked by impact. The report reads them back as
+``results.History``; ``report_findings`` and ``slack`` give them to the report's "what is wrong" and the Slack
+update. An unknown figure is ``fmt.DASH``.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from evtools.narrative import size
+from evtools.fmt import DASH, size
 
 
 def findings(result) -> list[dict]:
@@ -45,21 +47,11 @@ def _by_job(records: list[dict]) -> dict[str, list[dict]]:
 
 
 def header(result) -> list[str]:
-    """What was read and the verdicts, two sentences."""
-    if not len(result.runs):
-        return ["No runs recorded yet: every evtools command run with this config adds one."]
-    s = result.summary()
-    src = s["source"]
-    return [
-        f"Read {_n(s['runs'], 'run')} of {_n(s['jobs'], 'job')} from {src.get('where', '?')} ({src.get('format')} log), "
-        f"started {s['first_started'][:10]} to {s['last_started'][:10]}"
-        + (f"; {src['untimed']:,} rows that never started were left out." if src.get("untimed") else "."),
-        "Verdicts: "
-        + ", ".join(f"{n} {v}" for v, n in s["verdicts"].items() if n)
-        + f"; {s['n_plus_one']} N+1; "
-        f"{_n(s['change_points'], 'change point')}; {_n(s['timeouts'], 'timeout')} and "
-        f"{_n(s['failed_runs'], 'other failed run')}.",
-    ]
+    """What was read and the verdicts, two sentences (``conclusions.history_lines``)."""
+    from evtools.conclusions import history_lines
+    from evtools.results import History
+
+    return history_lines(History.from_summary(result.summary()))
 
 
 def markdown(result, top: int = 10) -> str:
@@ -94,12 +86,12 @@ def jobs_table(result) -> pd.DataFrame:
                 _pair(a, b, seconds) for a, b in zip(jobs["seconds_first"], jobs["seconds_last"], strict=True)
             ],
             "volume first → last": [
-                _pair(a, b, lambda v, u=u: volume(v, u)) if u else "-"
+                _pair(a, b, lambda v, u=u: volume(v, u)) if u else DASH
                 for a, b, u in zip(
                     jobs["volume_first"], jobs["volume_last"], jobs["volume_unit"], strict=True
                 )
             ],
-            "R²": jobs["r2"].map(lambda r: "-" if pd.isna(r) else f"{r:.3f}"),
+            "R²": jobs["r2"].map(lambda r: DASH if pd.isna(r) else f"{r:.3f}"),
             "change points": jobs["change_points"],
             "slow runs": jobs["slow_runs"],
             "failed": jobs["failed"],
@@ -121,48 +113,37 @@ def lines(result) -> list[str]:
     return [f"{f['title']}.\n  {f['text']}\n  fix: {f['fix']}" for f in result.findings()]
 
 
-def report_findings(records: dict, link: str | None = None) -> list[dict]:
-    """The findings of a job log analysed by notebook 06 (its 'history' record), in the report's finding shape;
-    none for evtools' own run log."""
-    s = records.get("history") or {}
-    if (s.get("source") or {}).get("format") in (None, "evtools"):
-        return []
-    return [
-        {
-            "title": f["title"],
-            "text": f"{f['text']} Fix: {f['fix']}",
-            "impact": f["impact"],
-            "link": link,
-            "link_text": "the run history",
-        }
-        for f in s.get("findings", [])
-    ]
+def report_findings(history) -> tuple:
+    """The findings the report's "what is wrong" lists for a job log (a ``results.History``), largest impact first;
+    none for evtools' own run log (its commands are the investigation's, not the user's job)."""
+    if history is None or history.own_log:
+        return ()
+    return tuple(sorted(history.findings, key=lambda f: -f.impact))
 
 
-def slack(records: dict) -> tuple[list[tuple[str, str]], list[str]]:
-    """(facts, changes) for the Slack update when a job log was analysed: one fact line, the top three fixes."""
-    s = records.get("history") or {}
-    if (s.get("source") or {}).get("format") in (None, "evtools"):
-        return [], []
-    from evtools.runs import VERDICTS
-
-    counts = ", ".join(f"{s['verdicts'].get(v, 0)} {v}" for v in VERDICTS[:4] if s["verdicts"].get(v))
+def slack(history) -> tuple[str | None, list[str]]:
+    """(fact, changes) for the Slack update when a job log was analysed: one line of counts, the top three fixes
+    (slow runs and timeouts are symptoms, not changes to make)."""
+    if history is None or history.own_log:
+        return None, []
+    counts = ", ".join(f"{n:,} {v}" for v, n in history.verdicts if n and v != "too few runs")
     fact = (
-        f"{s['jobs']:,} jobs, {s['runs']:,} runs: {counts}; {s['n_plus_one']} N+1; {s['timeouts']:,} timeouts"
+        f"{history.jobs:,} jobs, {history.runs:,} runs: {counts}; {history.n_plus_one} N+1; "
+        f"{history.timeouts:,} timeouts"
     )
-    fixes = [f for f in s.get("findings", []) if f["kind"] not in ("slow runs", "timeouts")]
-    return [("Job runs", fact)], [f"{f['title']}: {f['fix']}" for f in fixes[:3]]
+    fixes = [f for f in report_findings(history) if f.kind not in ("slow runs", "timeouts")]
+    return fact, [f"{f.title}: {f.fix}" for f in fixes[:3]]
 
 
 def seconds(s: float) -> str:
     if s is None or pd.isna(s):
-        return "-"
+        return DASH
     return f"{s:,.2f} s" if abs(s) < 100 else f"{s:,.0f} s"
 
 
 def volume(v: float, unit: str | None) -> str:
     if v is None or pd.isna(v):
-        return "-"
+        return DASH
     if unit == "bytes":
         return size(v)
     if v < 100_000:
@@ -173,7 +154,7 @@ def volume(v: float, unit: str | None) -> str:
 def cost(c: float, unit: str | None) -> str:
     """Seconds per unit of volume, in words (a row: µs, ms or s; bytes: per GB)."""
     if c is None or pd.isna(c):
-        return "-"
+        return DASH
     if unit == "bytes":
         return f"{c * 1e9:,.2f} s per GB"
     for scale, name in ((1, "s"), (1e-3, "ms"), (1e-6, "µs")):
@@ -182,12 +163,8 @@ def cost(c: float, unit: str | None) -> str:
     return f"{c} s a row"
 
 
-def _n(n: int, what: str) -> str:
-    return f"{n:,} {what}{'' if n == 1 else 's'}"
-
-
 def _pair(a, b, fmt) -> str:
-    return f"{fmt(a)} → {fmt(b)}" if not pd.isna(a) else "-"
+    return f"{fmt(a)} → {fmt(b)}" if not pd.isna(a) else DASH
 
 
 def _p(p: float) -> str:

@@ -1,3 +1,3 @@
 -- The refresh runs, oldest first.
--- reads: evtools_runs
-SELECT * FROM evtools_runs ORDER BY run_id
+-- reads: agg.evtools_runs
+SELECT * FROM agg.evtools_runs ORDER BY run_id

@@ -1,3 +1,3 @@
 -- The aggregate, ordered by key.
--- reads: agg_company_daily_events
-SELECT company_id, date, events, rows, refreshed_at FROM agg_company_daily_events ORDER BY company_id, date
+-- reads: agg.agg_company_daily_events
+SELECT company_id, date, events, rows, refreshed_at FROM agg.agg_company_daily_events ORDER BY company_id, date
