@@ -183,24 +183,35 @@ def _batch(
             failed = [days[i] for i in sorted(failing - untrusted)]
             evidence = _evidence(con, batch, rw, failed, types, values)
             for i in sorted(set(frame.index) - untrusted):
-                found[(rw.index, days[i])] = _row(name, batch, rw, frame, i, i not in failing, evidence)
+                found[(rw.index, days[i])] = _row(name, batch, rw, frame, i, i not in failing, evidence, params)
     return found, fallback
 
 
 def _row(
-    name: str, batch: str, rw: Rewrite, frame: pd.DataFrame, i: int, success: bool, evidence: dict
+    name: str, batch: str, rw: Rewrite, frame: pd.DataFrame, i: int, success: bool, evidence: dict, params: dict
 ) -> dict:
     unexpected = frame.at[i, rw.unexpected] if rw.unexpected else None
+    unexpected = None if unexpected is None or pd.isna(unexpected) else int(unexpected)
+    observed = frame.at[i, rw.observed] if rw.observed else None
+    kwargs = rw.expectation.get("kwargs") or {}
+    meta = rw.expectation.get("meta") or {}
+    seen = "" if success else ex._seen({"observed_value": observed} if observed is not None else {})
+    if not success and not seen and unexpected:
+        seen = f"{unexpected:,} rows"
     return {
         "suite": name,
         "batch": batch,
         "expectation": rw.expectation["type"],
-        "column": ex.column_label(rw.expectation.get("kwargs") or {}),
+        "column": ex.column_label(kwargs),
         "success": success,
-        "observed": frame.at[i, rw.observed] if rw.observed else None,
-        "unexpected_count": None if unexpected is None or pd.isna(unexpected) else int(unexpected),
+        "observed": observed,
+        "unexpected_count": unexpected,
         "evidence": "" if success else evidence.get(frame.at[i, "date"], ""),
         "error": None,
+        "threshold": ex.threshold(rw.expectation["type"], kwargs, params),
+        "seen": seen,
+        "meaning": meta.get("meaning", ""),
+        "action": meta.get("action", ""),
     }
 
 
