@@ -434,14 +434,7 @@ def _sum(index, expectation, kw, types, values) -> Rewrite:
     c = kw["column"]
     if types[c] not in _INTEGERS:
         raise Untranslatable(f"sum of a {types[c]} column")
-    bounds = {k: kw.get(k) for k in ("min_value", "max_value")}
-    if all(v is None for v in bounds.values()):
-        raise Untranslatable("no bounds")
-    for v in bounds.values():
-        if v is not None and not _number(v):
-            raise Untranslatable(f"bound {v!r}")
-    if None not in bounds.values() and bounds["min_value"] > bounds["max_value"]:
-        raise Untranslatable("min_value above max_value")
+    _number_bounds(kw)
     label = f"sum of {c}"
     check = {
         k: kw[k] for k in ("min_value", "max_value", "strict_min", "strict_max") if kw.get(k) is not None
@@ -488,17 +481,22 @@ def _type_list(index, expectation, kw, types, values) -> Rewrite:
     return rw
 
 
-def _row_count(index, expectation, kw, types, values) -> Rewrite:
+def _number_bounds(kw: dict) -> None:
+    """Untranslatable unless min_value and max_value are numbers (at least one given) in order."""
     bounds = {k: kw.get(k) for k in ("min_value", "max_value")}
     if all(v is None for v in bounds.values()):
         raise Untranslatable("no bounds")
     for v in bounds.values():
         if v is not None and not _number(v):
             raise Untranslatable(f"bound {v!r}")
-    label = "row count"
     if None not in bounds.values() and bounds["min_value"] > bounds["max_value"]:
         raise Untranslatable("min_value above max_value")
-    check = {k: v for k, v in bounds.items() if v is not None}
+
+
+def _row_count(index, expectation, kw, types, values) -> Rewrite:
+    label = "row count"
+    check = {k: kw[k] for k in ("min_value", "max_value") if kw.get(k) is not None}
+    _number_bounds(kw)
     rw = Rewrite(index, expectation, label, _check_between(label, **check))
     rw.inner = {"_rows": exp.Count(this=exp.Star())}
     rw.outer[label] = _zero("_rows")
