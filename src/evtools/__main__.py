@@ -20,15 +20,13 @@ def _early(signum, frame) -> None:
 
 
 def main() -> None:
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, _early)
     try:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, _early)
         from evtools import errors
 
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, errors.interrupt_handler)
-        if _received:
-            raise KeyboardInterrupt
         from evtools import cli
 
         code = cli.main()
@@ -43,13 +41,15 @@ def main() -> None:
 
 
 def _exit(code: int) -> None:
-    """End with ``code`` once what is registered for exit has run, the handlers still in place: a signal while the
-    interpreter winds down would otherwise end the process by the signal, after its work was done, and an interrupt
-    that passed through the interpreter's own code on its way to evtools' handler can turn exit 130 into death by
+    """End with ``code`` once what is registered for exit has run. The run is over: a signal now interrupts nothing
+    (it is ignored), where the interpreter winding down would end the process by it; and an interrupt that passed
+    through the interpreter's own code on its way to evtools' handler can otherwise turn exit 130 into death by
     SIGINT."""
     import atexit
     import gc
 
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
     gc.collect()  # what the run left unreferenced (connections, temporary folders) is closed and removed
     atexit._run_exitfuncs()
     sys.stdout.flush()
