@@ -18,6 +18,7 @@ window_days: int = 7  # the recent window to reconcile, in dates
 as_of: str = ""  # the run's time for freshness, YYYY-MM-DD HH:MM; empty: the end of run_date
 report_dir: str = ""  # where the report is written (set by evtools report); Data Docs go to its data_docs/
 suites: str = ""  # the Great Expectations suites folder; empty: expectations/ beside the config, else evtools' own
+wait: float = 0.0  # seconds to wait for a refresh another process is running
 
 # %%
 import datetime as dt
@@ -36,6 +37,7 @@ result = daily.run_daily(
     dt.datetime.fromisoformat(as_of) if as_of else None,
     suites=Path(suites) if suites else None,
     docs=Path(report_dir) / "data_docs" if report_dir else None,
+    wait=wait,
 )
 found = reports.record("daily", result.summary())
 display(render.daily(found))

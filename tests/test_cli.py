@@ -9,7 +9,6 @@ import sys
 import pytest
 
 from evtools.cli import main
-from evtools.errors import ConfigError
 from tests.conftest import write_config
 
 
@@ -51,9 +50,11 @@ def test_missing_column_exit_2_and_out_untouched(tmp_path, capsys, sample_dir):
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
 
 
-def test_debug_reraises(tmp_path):
-    with pytest.raises(ConfigError):
-        main(["--debug", "sources", "--config", str(tmp_path / "none.toml")])
+def test_debug_shows_the_traceback_and_keeps_the_exit_code(tmp_path, capsys):
+    assert main(["--debug", "sources", "--config", str(tmp_path / "none.toml")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("Traceback") and "ConfigError" in err
+    assert err.splitlines()[-1].startswith("evtools: ") and err.splitlines()[-1].endswith("(see --config)")
 
 
 def test_usage_error_exits_2(capsys):
@@ -94,8 +95,9 @@ def test_every_subcommand_has_its_function():
 
 def test_global_flags_work_after_the_subcommand(sample_dir, capsys):
     assert main(["sources", "--no-progress", "--config", str(sample_dir / "evtools.toml")]) == 0
-    with pytest.raises(ConfigError):
-        main(["sources", "--config", str(sample_dir / "none.toml"), "--debug"])
+    capsys.readouterr()
+    assert main(["sources", "--config", str(sample_dir / "none.toml"), "--debug"]) == 2
+    assert "Traceback" in capsys.readouterr().err
 
 
 def test_every_subcommand_help_says_what_it_does_and_writes():

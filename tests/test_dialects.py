@@ -51,7 +51,9 @@ def test_cli_sql(capsys):
     assert main(["sql"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in lines] == dialects.names()
-    purpose = {line.split()[0]: line.split(maxsplit=1)[1] for line in lines}  # every query says what it is for
+    purpose = {
+        line.split()[0]: line.split(maxsplit=1)[1] for line in lines
+    }  # every query says what it is for
     assert purpose["dates"] == "Every date of fact_events, in order."
     assert purpose["busiest_company"].startswith("The company with the most rows")
     assert all(len(p) > 10 for p in purpose.values())

@@ -72,13 +72,13 @@ ANALYSES = (
     + pipeline.timezones(False)
     + pipeline.CLASSIFY
 )
-SCOPED = pipeline.prepare(True, False) + pipeline.QUALITY + ["quality_table"]
+SCOPED = pipeline.prepare(True, False) + pipeline.QUALITY + ["quality_table", "scope_keys"]
 STANDALONE = [
     "busiest_company", "company_day", "company_range", "daily_ingestion", "date_range", "dates", "fact_rows",
     "gx_fact_duplicates", "gx_fact_freshness", "gx_fact_lateness", "gx_fact_rows", "job_aggregate",
     "job_aggregate_window", "last_date", "latest_complete_date", "newest_ingested", "query_rows", "rows_on_date",
     "gx_keys", "gx_rows", "gx_fact_rows_all", "gx_fact_duplicates_all", "gx_fact_lateness_all",
-    "gx_fact_freshness_all", "gx_keys_all", "gx_rows_all",
+    "gx_fact_freshness_all", "gx_keys_all", "gx_rows_all", "newest_ingested_by", "future_rows",
 ]
 REFRESH = (
     pipeline.REFRESH_FULL
@@ -94,7 +94,7 @@ REFRESH = (
     + ["refresh_counts_backfill"]
     + pipeline.GX_AGG_TOTALS
     + pipeline.GX_AGG_TOTALS_ALL
-    + ["refresh_verify", "refresh_table", "refresh_runs"]
+    + ["refresh_verify", "refresh_table", "refresh_runs", "snapshot_publish"]
 )
 RANGES = {f"{b}{i}": None for i in range(2, 9) for b in ("lo", "hi")} | {"lo1": 0, "hi1": 10**15}
 
@@ -148,11 +148,12 @@ def setup(engine: str, con, duck_state: pa.Table) -> None:
     if engine == "duckdb":
         con.execute("ATTACH ':memory:' AS agg")
         con.execute("ATTACH ':memory:' AS live")
+        con.execute("ATTACH ':memory:' AS snap")
         con.execute("CREATE TABLE live.agg_company_daily_events (company_id BIGINT, date DATE, events BIGINT, rows BIGINT)")
     elif engine == "postgres":
         for statement in (
             "DROP SCHEMA IF EXISTS agg CASCADE", "DROP SCHEMA IF EXISTS live CASCADE", "CREATE SCHEMA agg",
-            "CREATE SCHEMA live",
+            "CREATE SCHEMA live", "DROP SCHEMA IF EXISTS snap CASCADE", "CREATE SCHEMA snap",
             "CREATE TABLE live.agg_company_daily_events (company_id BIGINT, date DATE, events BIGINT, rows BIGINT)",
         ):
             con.connection.exec_driver_sql(statement)

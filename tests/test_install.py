@@ -35,6 +35,7 @@ IGNORE = shutil.ignore_patterns(
 
 
 def _run(cmd: list, cwd: Path, env: dict) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in env.items() if k != "PYTHONPATH"}  # the venv's own evtools, nothing else
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, f"{cmd}: {proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
     return proc

@@ -119,7 +119,9 @@ def test_default_config_is_found_the_same_way_from_any_folder(tmp_path, monkeypa
     assert find_config(tmp_path) == project / "evtools.toml"
     monkeypatch.chdir(tmp_path)
     assert load_config().path == (project / "evtools.toml").resolve()
-    assert load_config(project).path == (project / "evtools.toml").resolve()  # a folder names its evtools.toml
+    assert (
+        load_config(project).path == (project / "evtools.toml").resolve()
+    )  # a folder names its evtools.toml
 
 
 def test_shipped_suites_and_notebooks_are_the_repositorys(sample_config):

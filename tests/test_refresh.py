@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evtools import fsutil, refresh
+from evtools import refresh
 from evtools.config import load_config
 from evtools.errors import ConcurrentRun, EvtoolsError
 from tests import reference
@@ -142,12 +142,12 @@ def test_a_killed_refresh_leaves_everything_as_before(sample_config, sample_db, 
 
 
 def test_a_second_refresh_fails_clearly_or_waits(sample_config, sample_db):
-    with fsutil.locked(sample_db), pytest.raises(ConcurrentRun, match="another refresh is running"):
+    with refresh.locked(sample_db), pytest.raises(ConcurrentRun, match="another refresh is running"):
         refresh.refresh(sample_config, sample_db, until=dt.datetime(2026, 2, 5))
     acquired = threading.Event()
 
     def hold():
-        with fsutil.locked(sample_db):
+        with refresh.locked(sample_db):
             acquired.set()
             threading.Event().wait(1.0)
 

@@ -45,11 +45,12 @@ def test_fine_notebook_makes_an_ok_run_and_index(tmp_path, sample_dir):
 
 
 @pytest.mark.parametrize(
-    ("name", "error"), [
+    ("name", "error"),
+    [
         ("broken", "this cell fails on purpose"),
         ("killed", "the notebook's kernel died"),
         ("slow", "a cell ran longer than the timeout of 5 s"),
-    ]
+    ],
 )
 def test_failure_modes_end_the_run_as_failed(tmp_path, sample_dir, name, error):
     start = time.perf_counter()
@@ -59,14 +60,16 @@ def test_failure_modes_end_the_run_as_failed(tmp_path, sample_dir, name, error):
         )
     assert time.perf_counter() - start < 50
     assert error.lower() in str(err.value).lower()
-    run = json.loads(next((tmp_path / "r").glob("*/daily/run.json")).read_text())
+    run = json.loads(next((tmp_path / "r").glob("*/daily-failed/run.json")).read_text())
     assert run["status"] == "failed" and run["notebooks"][0]["status"] == "failed"
-    assert next((tmp_path / "r").glob("*/daily/daily_report.ipynb")).is_file()  # the audit record is kept
+    assert next(
+        (tmp_path / "r").glob("*/daily-failed/daily_report.ipynb")
+    ).is_file()  # the audit record is kept
     assert "failed" in (tmp_path / "r" / "index.html").read_text()
     # in words for a stakeholder: the headline names no exception class, the page no traceback
     assert run["headline"].startswith("failed: ") and "Papermill" not in run["headline"]
     assert run["verdict"].startswith("This run stopped at ")
-    page = next((tmp_path / "r").glob("*/daily/daily_report.html")).read_text()
+    page = next((tmp_path / "r").glob("*/daily-failed/daily_report.html")).read_text()
     assert run["verdict"].split(":")[0] in page.replace("&#34;", '"') and "Traceback" not in page
     if name == "broken":
         assert "the step \u201cA notebook whose second cell raises.\u201d" in run["verdict"]

@@ -222,7 +222,9 @@ def test_spark_parser_accepts_every_query(sample_config):
 def test_catalog_table_source(sample_config, tmp_path):
     """table:NAME reads a table of the Spark catalog (here a view over the sample's files), mapped like any source."""
     session = spark.session(on_spark(sample_config))
-    renamed = session.read.parquet(str(sample_config.root / "fact_events")).withColumnRenamed("event_id", "uid")
+    renamed = session.read.parquet(str(sample_config.root / "fact_events")).withColumnRenamed(
+        "event_id", "uid"
+    )
     renamed.createOrReplaceTempView("lake_fact_events")
     text = (
         '[sources]\nfact_events = "table:lake_fact_events"\n'

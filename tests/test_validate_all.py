@@ -153,15 +153,17 @@ def faulty(tmp_path_factory):
 
 
 def _raise_one_aggregate_key(config) -> None:
-    """DAY_AGG's fault: the aggregate's events of its first company on DAY_AGG raised by 7."""
-    con = duckdb.connect(str(config.aggregate_db))
-    con.execute(
-        "UPDATE agg_company_daily_events SET events = events + 7 "
-        "WHERE date = $d AND company_id = "
-        "(SELECT min(company_id) FROM agg_company_daily_events WHERE date = $d)",
-        {"d": DAY_AGG},
-    )
-    con.close()
+    """DAY_AGG's fault: the aggregate's events of its first company on DAY_AGG raised by 7, in the database and in
+    the snapshot its readers (validate) open."""
+    for path in {config.aggregate_db, refresh.readable(config.aggregate_db)}:
+        con = duckdb.connect(str(path))
+        con.execute(
+            "UPDATE agg_company_daily_events SET events = events + 7 "
+            "WHERE date = $d AND company_id = "
+            "(SELECT min(company_id) FROM agg_company_daily_events WHERE date = $d)",
+            {"d": DAY_AGG},
+        )
+        con.close()
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,9 @@
-"""evtools: measure, explain and fix a slow daily events aggregation whose dashboard disagrees with its source."""
+"""evtools: measure, explain and fix a slow daily events aggregation whose dashboard disagrees with its source.
 
-from evtools.config import Config, load_config
-from evtools.errors import CheckFailed, ConfigError, DataError, EvtoolsError
-from evtools.sources import open_sources
+The names below load on first use, so ``evtools`` starts (and installs its signal handlers) before DuckDB is imported.
+"""
+
+from importlib import import_module
 
 __all__ = [
     "CheckFailed",
@@ -14,3 +15,18 @@ __all__ = [
     "open_sources",
 ]
 __version__ = "0.1.0"
+_HOME = {
+    "Config": "evtools.config",
+    "load_config": "evtools.config",
+    "CheckFailed": "evtools.errors",
+    "ConfigError": "evtools.errors",
+    "DataError": "evtools.errors",
+    "EvtoolsError": "evtools.errors",
+    "open_sources": "evtools.sources",
+}
+
+
+def __getattr__(name: str):
+    if name in _HOME:
+        return getattr(import_module(_HOME[name]), name)
+    raise AttributeError(f"module 'evtools' has no attribute {name!r}")

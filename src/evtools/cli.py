@@ -1,19 +1,24 @@
-"""The ``evtools`` command line: one error boundary, exit codes 0 ok, 1 a check failed, 2 bad input, 130 interrupted."""
+"""The ``evtools`` command line: one error boundary, exit codes 0 ok, 1 a check failed, 2 bad input or usage, 3 an
+engine or environment failure, 130 interrupted (see ``evtools.errors``)."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
+import signal
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
-from evtools import output, results, runlog, tables
+from evtools import errors, output, redact, results, runlog, tables
 from evtools.cliargs import build_parser
 from evtools.config import DEFAULT_CONFIG, find_config, load_config
 from evtools.errors import CheckFailed, ConfigError, EvtoolsError
-from evtools.fsutil import atomic_dir
+from evtools.fsutil import atomic_dir, write_text
 
 log = logging.getLogger("evtools")
 
@@ -103,6 +108,7 @@ def cmd_quality(args: argparse.Namespace) -> int:
 
     config = _config(args)
     con = open_engine(config)
+    _require_rows(con, config)
     result = quality.analyse(con, config)
     runlog.note(**runlog.source_figures(con, config))
     output.conclusion(results.Quality.from_summary(result.summary))
@@ -119,6 +125,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     config = _config(args)
     con = open_engine(config)
     scope = Scope(company=args.company, date_from=args.date_from, date_to=args.date_to)
+    _check_scope(con, scope)
     result = reconcile.reconcile(con, config, scope)
     runlog.note(**runlog.source_figures(con, config))
     found = results.Reconciliation.from_summary(result.summary)
@@ -127,6 +134,36 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     if args.out:
         output.written(result.write(args.out), args.out)
     return 0
+
+
+def _require_rows(con, config) -> None:
+    """EvtoolsError when fact_events has no rows: there is nothing to analyse."""
+    from evtools.queries import first_row
+
+    if not first_row(con, "fact_rows")[0]:
+        raise EvtoolsError(
+            f"{config.source('fact_events').location}: fact_events has no rows; nothing to analyse"
+        )
+
+
+def _check_scope(con, scope) -> None:
+    """EvtoolsError (exit 2) for a reversed range, or a company or date range without keys, naming what exists."""
+    from evtools.queries import first_row
+
+    if scope.date_from and scope.date_to and scope.date_from > scope.date_to:
+        raise EvtoolsError(f"--from {scope.date_from} is after --to {scope.date_to}")
+    found, company_keys, companies, first, last = first_row(con, "scope_keys", scope.params())
+    if found:
+        return
+    if scope.company is not None and not company_keys:
+        raise EvtoolsError(
+            f"--company {scope.company}: not in the dashboard or the API ({companies:,} companies there)"
+        )
+    held = f"they hold {first} .. {last}" if first else "they are empty"
+    raise EvtoolsError(
+        f"no dashboard or API key between {scope.date_from or 'the start'} and {scope.date_to or 'the end'}"
+        f"{f' for company {scope.company}' if scope.company else ''}: {held}"
+    )
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
@@ -173,14 +210,15 @@ def cmd_layout(args: argparse.Namespace) -> int:
         raise EvtoolsError("layout: --out is required (the re-laid copies of fact_events are written there)")
     config = load_config(args.config)
     con = open_sources(config, names=("fact_events",))
-    files = layout.write_layouts(con, args.out / "layouts")
-    result = layout.measure(config, files, args.window_days, args.repeats)
-    spec = ddl.LayoutSpec.from_config(config, args.table, *layout.date_range(con))
-    statements = ddl.ddl(spec)
-    result.write(args.out / "measurements")
-    (args.out / "ddl.sql").write_text(
-        "\n\n".join(f"-- {name}\n{text}" for name, text in statements.items()) + "\n"
-    )
+    _require_rows(con, config)
+    statements = ddl.ddl(ddl.LayoutSpec.from_config(config, args.table, *layout.date_range(con)))
+    with atomic_dir(args.out) as tmp:  # layouts, measurements and DDL switch in together, or not at all
+        files = layout.write_layouts(con, tmp / "layouts")
+        result = layout.measure(config, files, args.window_days, args.repeats)
+        result.write(tmp / "measurements")
+        write_text(
+            tmp / "ddl.sql", "\n\n".join(f"-- {name}\n{text}" for name, text in statements.items()) + "\n"
+        )
     output.conclusion(results.Layout.from_summary(result.summary))
     output.table(result.measurements, "what each query reads, per layout", columns=tables.MEASUREMENTS)
     output.echo(f"\nwrote layouts, measurements and ddl.sql to {args.out}")
@@ -201,6 +239,8 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         return 0
     if (args.date_from is None) != (args.date_to is None):
         raise EvtoolsError("refresh: --from and --to go together")
+    if args.date_from and args.date_from > args.date_to:
+        raise EvtoolsError(f"refresh --from {args.date_from} is after --to {args.date_to}")
     backfill = (args.date_from, args.date_to) if args.date_from else None
     r = refresh.refresh(
         config, args.db, args.until, args.strategy, args.full, args.lookback_days, backfill, args.wait
@@ -238,6 +278,14 @@ def _refreshed(r) -> None:
         f"run {r.run_id} ({r.strategy}, {r.mode}): watermark {r.watermark_before} -> {r.watermark_after}; "
         f"{r.rows_read:,} rows read, {r.keys_changed:,} keys on {r.dates_recomputed:,} dates rewritten in {r.seconds:.2f} s"
     )
+    waiting, future = getattr(r, "waiting_rows", 0), getattr(r, "future_rows", 0)
+    if waiting:
+        why = (
+            f"; {future:,} of them are from the future (stamped later than now: a wrong clock or value)"
+            if future
+            else ""
+        )
+        output.echo(f"{waiting:,} rows ingested after {r.watermark_after} wait for a later run{why}")
     if r.missed_by_lookback_rows:
         output.echo(
             f"a fixed-window job would have dropped {r.missed_by_lookback_rows:,} of the new rows "
@@ -334,17 +382,22 @@ def cmd_validate(args: argparse.Namespace) -> int:
     dates = args.date
     if args.all:
         con = open_sources(config, names=("fact_events",), check=False)
-        dates = [r[0] for r in con.execute(load_sql("dates")).fetchall()]
+        dates = [
+            r[0] for r in con.execute(load_sql("dates")).fetchall()
+        ] or None  # none: the empty table fails
     suites = tuple(args.suite) if args.suite else expectations.SUITES
-    docs = args.out.resolve() / "data_docs" if args.out else None
-    result = expectations.validate(
-        config, suites, dates, args.suites, docs, args.as_of, args.db, progress=args.progress
-    )
+    with atomic_dir(args.out) if args.out else contextlib.nullcontext() as tmp:
+        docs = tmp / "data_docs" if tmp else None
+        result = expectations.validate(
+            config, suites, dates, args.suites, docs, args.as_of, args.db, progress=args.progress
+        )
+        if tmp:
+            result.write(tmp)
     cols = ["suite", "date", "expectation", "column", "success", "observed", "unexpected_count", "evidence"]
     output.table(result.results[cols], title="expectations", max_rows=60)
     if args.out:
-        result.write(args.out)
-        output.echo(f"\nwrote validation.json and Data Docs ({result.docs}) to {args.out}")
+        docs = f" and Data Docs ({args.out / 'data_docs' / 'index.html'})" if result.docs else ""
+        output.echo(f"\nwrote validation.json{docs} to {args.out}")
     if not result.success:
         raise CheckFailed(
             f"{result.summary['failed']} of {result.summary['expectations']} expectations failed"
@@ -404,6 +457,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         args.only,
         args.suites,
         args.progress,
+        args.wait,
     )
     output.echo(f"{args.kind} report {record['date']}: {record['status']}: {record['headline']}")
     output.echo(f"report: {args.out / record['date'] / args.kind / 'index.html'}")
@@ -444,32 +498,58 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    args.progress = not (args.no_progress or os.environ.get("EVTOOLS_NO_PROGRESS") or not sys.stderr.isatty())
-    if not args.progress:
-        os.environ["EVTOOLS_NO_PROGRESS"] = "1"  # DuckDB's progress bar follows the same switch
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING, format="%(name)s: %(message)s"
-    )
+    """Run one command; every outcome is an exit code from the table in ``evtools.errors`` and at most one line on
+    stderr (``--debug`` adds the traceback above it and changes no exit code)."""
+    handlers, stop_waking = _handle_signals()  # first: an interrupt during start-up is exit 130 too
+    args = run = None
     try:
-        with runlog.recording(_run_log_path(args), args.command, _loggable(args)):
-            return COMMANDS[args.command](args)
-    except KeyboardInterrupt:
-        output.error("interrupted")
-        return 130
+        args = build_parser().parse_args(argv)
+        args.progress = not (
+            args.no_progress or os.environ.get("EVTOOLS_NO_PROGRESS") or not sys.stderr.isatty()
+        )
+        if not args.progress:
+            os.environ["EVTOOLS_NO_PROGRESS"] = "1"  # DuckDB's progress bar follows the same switch
+        logging.basicConfig(
+            level=logging.DEBUG if args.verbose else logging.WARNING, format="%(name)s: %(message)s"
+        )
+        if not args.verbose:  # a notebook's kernel stopped by an interrupt: asyncio's leftover-task report is noise
+            logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+        redact.install_log_filter()
+        run = runlog.start(_run_log_path(args), args.command, _loggable(args))
+        code = COMMANDS[args.command](args)
+        run.finish(code)
+        return code
+    except SystemExit:  # argparse: --help, or a usage error it has printed (exit 2)
+        raise
     except BrokenPipeError:  # the reader (head, less) went away: not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        if run:
+            run.finish(0)
         return 0
-    except EvtoolsError as e:
-        if args.debug:
-            raise
-        output.error(str(e))
-        return e.exit_code
-    except (OSError, json.JSONDecodeError) as e:
-        if args.debug:
-            raise
-        output.error(str(e))
-        return 2
+    except BaseException as e:
+        error = errors.classify(e)
+        if args is not None and args.debug:
+            output.traceback(e)
+        output.error(str(error))
+        if run:
+            run.finish(error.exit_code, str(error))
+        return error.exit_code
+    finally:
+        stop_waking()
+        if not errors.interrupted_by():  # the caller (a test, a notebook) gets its own handlers back
+            for signum, handler in handlers.items():
+                signal.signal(signum, handler)
+
+
+def _handle_signals() -> tuple[dict, Callable[[], None]]:
+    """SIGINT and SIGTERM interrupt the run the same way (exit 130), also inside a DuckDB query; return the
+    handlers they had and the function that stops interrupting queries."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}, lambda: None
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    for signum in previous:
+        signal.signal(signum, errors.interrupt_handler)
+    return previous, errors.wake_queries()
 
 
 if __name__ == "__main__":

@@ -24,24 +24,25 @@ def _timestamp(text: str) -> dt.datetime:
     return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(f"expected a whole number, found '{text}'") from e
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive number, found {value}")
-    return value
+def _number(convert: type, low: float, high: float | None = None, what: str = "a number"):
+    """An argparse type: ``convert`` the text and check ``low <= value <= high``; one message for both failures."""
+
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError as e:
+            raise argparse.ArgumentTypeError(f"expected {what}, found '{text}'") from e
+        if value < low or (high is not None and value > high) or value != value:
+            raise argparse.ArgumentTypeError(f"expected {what}, found {value}")
+        return value
+
+    return parse
 
 
-def _share(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(f"expected a share between 0 and 1, found '{text}'") from e
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"expected a share between 0 and 1, found {value}")
-    return value
+_positive = _number(int, 1, what="a positive number")
+_natural = _number(int, 0, what="a whole number >= 0")
+_seconds = _number(float, 0, 1e7, what="seconds >= 0")
+_share = _number(float, 0, 1, what="a share between 0 and 1")
 
 
 def _common(p: argparse.ArgumentParser, out: bool = True) -> None:
@@ -215,7 +216,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-lag-days", type=_positive, default=45, help="cap on the late-arrival lag (default 45)"
     )
     p.add_argument(
-        "--tz-companies", type=int, default=2, help="companies whose API buckets by local day (default 2)"
+        "--tz-companies",
+        type=_natural,
+        default=2,
+        help="companies whose API buckets by local day (default 2)",
     )
     p.add_argument(
         "--ordered-ids",
@@ -279,12 +283,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="touched: exact, follows the new rows (default); lookback: the fixed-window job",
     )
     p.add_argument(
-        "--lookback-days", type=int, help="the window of the lookback strategy (default: settings)"
+        "--lookback-days", type=_natural, help="the window of the lookback strategy (default: settings)"
     )
     p.add_argument("--from", dest="date_from", type=_date, help="backfill: first date to rebuild")
     p.add_argument("--to", dest="date_to", type=_date, help="backfill: last date to rebuild")
     p.add_argument(
-        "--wait", type=float, default=0.0, help="seconds to wait for a running refresh (default 0)"
+        "--wait", type=_seconds, default=0.0, help="seconds to wait for a running refresh (default 0)"
     )
     p.add_argument(
         "--verify",
@@ -347,7 +351,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="the smallest change in cost per unit reported as a change point (default 1.5)",
     )
     p.add_argument(
-        "--batch-size", type=_positive, default=1000, help="the batch size of the N+1 arithmetic (default 1000)"
+        "--batch-size",
+        type=_positive,
+        default=1000,
+        help="the batch size of the N+1 arithmetic (default 1000)",
     )
 
     p = command("sql")
@@ -403,5 +410,16 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="a notebook parameter (repeatable); unknown names are rejected",
     )
-    p.add_argument("--timeout", type=_positive, default=900, help="seconds a cell may run (default 900)")
+    p.add_argument(
+        "--timeout",
+        type=_positive,
+        default=900,
+        help="seconds a cell may run, or a kernel may take to start (default 900)",
+    )
+    p.add_argument(
+        "--wait",
+        type=_seconds,
+        default=0.0,
+        help="seconds to wait for another report into --out, or a running refresh (default 0)",
+    )
     return parser

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -198,6 +199,8 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: not valid TOML: {e}") from e
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {e.start}); save the file as UTF-8") from e
     return parse_config(raw, path, overrides)
 
 
@@ -342,7 +345,37 @@ def _settings(path: Path, raw: dict[str, Any]) -> Settings:
         )
     if settings.lookback_days < 0:
         raise ConfigError(f"{path}: settings.lookback_days: expected >= 0, found {settings.lookback_days}")
+    if settings.threads < 0:
+        raise ConfigError(
+            f"{path}: settings.threads: expected >= 0 (0: DuckDB's default), found {settings.threads}"
+        )
+    if not _MEMORY.fullmatch(settings.memory_limit.strip()):
+        raise ConfigError(
+            f'{path}: settings.memory_limit: expected a size like "500MB" or "2GB", found {settings.memory_limit!r}'
+        )
+    for key, zones in (("timezone", (settings.timezone,)), ("timezones", settings.timezones)):
+        for zone in zones:
+            if not _known_zone(zone):
+                raise ConfigError(
+                    f"{path}: settings.{key}: unknown time zone {zone!r}; expected an IANA name"
+                )
+    for key in ("abs_tolerance", "rel_tolerance", "max_duplicate_rows", "max_late_share", "freshness_hours"):
+        if getattr(settings, key) < 0:
+            raise ConfigError(f"{path}: settings.{key}: expected >= 0, found {getattr(settings, key)}")
     return settings
+
+
+_MEMORY = re.compile(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB|%)", re.IGNORECASE)
+
+
+def _known_zone(name: str) -> bool:
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def _table(path: Path, raw: dict, key: str, prefix: str = "") -> dict:

@@ -60,13 +60,14 @@ def run_daily(
     db: Path | None = None,
     suites: Path | None = None,
     docs: Path | None = None,
+    wait: float = 0.0,
 ) -> Daily:
     """The daily run for ``day`` (default: the latest complete date, see ``report_date``); Great Expectations Data Docs
     go to ``docs`` if given."""
     con = open_sources(config)
     day = report_date(con, day)
     until = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
-    ran = refresh.refresh(config, db)  # everything ingested so far, as the scheduled job would
+    ran = refresh.refresh(config, db, wait=wait)  # everything ingested so far, as the scheduled job would
     validation = expectations.validate(
         config, dates=[day], folder=suites, as_of=as_of or until, db=db, docs=docs
     )

@@ -30,6 +30,7 @@ from sqlglot import exp
 from evtools import dialects, engines
 from evtools.config import Config, Source
 from evtools.errors import ConcurrentRun, ConfigError, DataError, EngineError, EvtoolsError
+from evtools.redact import MASK, register
 from evtools.sources import canonical_select, null_counts, present_columns, raise_on_nulls
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,6 @@ DIALECTS = {
     "mssql": "tsql",
 }
 DEFAULT_DRIVERS = {"postgresql": "postgresql+psycopg"}  # when the URL names no driver
-MASK = "***"
 
 
 def url_of(config: Config):
@@ -330,6 +330,7 @@ def connect(config: Config, names: tuple[str, ...] | None = None, check: bool = 
     url = url_of(config)
     dialect = DIALECTS[url.get_backend_name()]
     secret = url.password or os.environ.get("PGPASSWORD") or None
+    register(secret)  # every line, log record and run-log record masks it too (evtools.redact)
     kwargs = {}
     if url.drivername == "postgresql+psycopg":
         import psycopg

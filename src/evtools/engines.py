@@ -27,8 +27,7 @@ import pandas as pd
 import pyarrow as pa
 from sqlglot import exp
 
-from evtools.errors import EvtoolsError
-from evtools.fsutil import locked
+from evtools.errors import ConcurrentRun, EvtoolsError
 from evtools.queries import load_sql, quote_ident
 
 
@@ -89,6 +88,13 @@ class Engine:
         ``where``: the engine's own place for it, default the config's. Yields that place as shown to users."""
         raise NotImplementedError
         yield
+
+    @contextlib.contextmanager
+    def reading(self, config, where: str | Path | None = None, hold: bool = False):
+        """The place a reader of the aggregate opens (``aggregate(..., read_only=True)``), for the block: ``where``
+        itself where readers and a refresh never block each other. ``hold``: the reader needs the place unchanged for
+        the whole block (``refresh --verify``)."""
+        yield where
 
     @contextlib.contextmanager
     def scratch(self, config, where: str | Path | None = None):
@@ -188,20 +194,48 @@ class DuckDBEngine(Engine):
 
     @contextlib.contextmanager
     def aggregate(self, config, where=None, wait=0.0, read_only=False):
-        """The aggregate's DuckDB file (``where``, default settings.aggregate_db) attached as ``agg``; a refresh holds
-        ``<file>.lock``."""
-        db = Path(where) if where else config.aggregate_db
-        if read_only and not db.is_file():
-            raise EvtoolsError(f"{db}: no aggregate database yet; run evtools refresh first")
-        with contextlib.nullcontext() if read_only else locked(db, wait):
-            self.con.execute(f"ATTACH $p AS agg{' (READ_ONLY)' if read_only else ''}", {"p": str(db)})
+        """The aggregate's DuckDB file (``where``, default settings.aggregate_db; symlinks followed) attached as
+        ``agg``. A refresh holds ``<file>.lock``, waits for a process holding the file open, runs within
+        memory_limit (``refresh.spill_within``) and, when its block succeeds, publishes the read-only snapshot
+        readers open (``refresh.publish_snapshot``)."""
+        from evtools import refresh
+
+        db = refresh.db_path(where or config.aggregate_db)
+        if read_only:
+            if not db.is_file():
+                raise EvtoolsError(f"{db}: no aggregate database yet; run evtools refresh first")
+            self.con.execute("ATTACH $p AS agg (READ_ONLY)", {"p": str(db)})
             try:
-                if not read_only:
-                    self.execute("refresh_state")
-                    self._refuse_old_rule(db)
                 yield str(db)
             finally:
                 self.con.execute("DETACH agg")
+            return
+        with refresh.locked(db, wait):
+            refresh.spill_within(self.con, config.settings.memory_limit)
+            refresh.attach(self.con, db, wait)
+            try:
+                yield str(db)
+                refresh.publish_snapshot(self.con, db)
+            finally:
+                self.con.execute("DETACH agg")
+
+    @contextlib.contextmanager
+    def reading(self, config, where=None, hold=False):
+        """The snapshot of the aggregate's file (``refresh.readable``), which no refresh locks. ``hold``: the file
+        itself, held against a refresh for the block, when none runs; else the snapshot a refresh left."""
+        from evtools import refresh
+
+        db = refresh.db_path(where or config.aggregate_db)
+        if not hold:
+            yield refresh.readable(db)
+            return
+        with contextlib.ExitStack() as stack:
+            try:
+                stack.enter_context(refresh.locked(db))
+                place = db
+            except ConcurrentRun:
+                place = refresh.readable(db)
+            yield place
 
     def _refuse_old_rule(self, db: Path) -> None:
         if self.con.execute(
@@ -214,7 +248,10 @@ class DuckDBEngine(Engine):
 
     @contextlib.contextmanager
     def scratch(self, config, where=None):
+        from evtools import refresh
+
         db = Path(where) if where else config.aggregate_db
+        refresh.spill_within(self.con, config.settings.memory_limit)
         with tempfile.TemporaryDirectory(prefix="evtools-verify-") as folder:
             self.con.execute("ATTACH $p AS live (READ_ONLY)", {"p": str(db)})
             self.con.execute("ATTACH $p AS agg", {"p": str(Path(folder) / "full.duckdb")})

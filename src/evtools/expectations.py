@@ -44,6 +44,7 @@ BATCHES = {
 }
 STEPS = {"gx_agg_totals": pipeline.GX_AGG_TOTALS}  # batches computed by more than one step
 WHOLE_FRAME = ("duplicates", "keys")  # batches whose every row is the evidence of a failed aggregate
+ROW_COUNT = "expect_table_row_count_to_be_between"
 GIVEN = pipeline.SOURCES | {"_gx_source"} | pipeline.AGGREGATE
 
 
@@ -126,6 +127,8 @@ def validate(
     as_of = as_of or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     if dates is None:
         dates = [con.execute(load_sql("last_date")).fetchall()[0][0]]
+        if dates == [None]:
+            return _empty_table(config, folder)
     lag = pipeline.fetch(con, ["facts_all", "arrival_lag"])
     lookback = recommend_lookback(lag, config.settings.coverage_target) or config.settings.lookback_days
     params = parameters(config, lookback, as_of)
@@ -194,6 +197,45 @@ def per_date(
     return rows
 
 
+def _empty_table(config: Config, folder: Path) -> Validation:
+    """An empty fact_events fails validation: one failed result saying so (GX has no date to validate), with the
+    meaning and action of the suite's row count expectation."""
+    where = config.source("fact_events").location
+    counts = [e for e in load_suite(folder, "fact_events")["expectations"] if e["type"] == ROW_COUNT]
+    meta = counts[0].get("meta", {}) if counts else {}
+    results = pd.DataFrame(
+        [
+            {
+                "suite": "fact_events",
+                "batch": "rows",
+                "date": None,
+                "expectation": ROW_COUNT,
+                "column": "",
+                "success": False,
+                "observed": 0,
+                "unexpected_count": None,
+                "evidence": f"fact_events ({where}) has no rows",
+                "error": None,
+                "threshold": "at least 1",
+                "seen": "0",
+                "meaning": meta.get("meaning", ""),
+                "action": meta.get("action", ""),
+            }
+        ]
+    )
+    summary = {
+        "dates": [],
+        "expectations": 1,
+        "failed": 1,
+        "success": False,
+        "recommended_lookback_days": config.settings.lookback_days,
+        "failures": results.drop(columns=["batch", "success", "error", "observed"])
+        .rename(columns={"seen": "observed"})
+        .to_dict(orient="records"),
+    }
+    return Validation(results, None, summary)
+
+
 def default_suites() -> Path:
     """The suites shipped with evtools (the repository's expectations/, carried into the package)."""
     return Path(str(resources.files("evtools").joinpath("suites")))
@@ -218,15 +260,22 @@ def _qualified(name: str) -> str:
 
 
 def _attach_aggregate(con: duckdb.DuckDBPyConnection, config: Config, db: Path | None) -> bool:
+    from evtools.refresh import readable
+
     path = Path(db) if db else config.aggregate_db
     if not path.is_file():
         return False
-    con.execute("ATTACH $p AS agg (READ_ONLY)", {"p": str(path)})
+    con.execute("ATTACH $p AS agg (READ_ONLY)", {"p": str(readable(path))})  # the snapshot: never a writer's lock
     return True
 
 
 def _batch_params(con, sql: str, day, params: dict, as_of) -> dict:
-    values = {"date": day, "lookback": params["lookback"], "as_of": as_of}
+    values = {
+        "date": day,
+        "lookback": params["lookback"],
+        "as_of": as_of,
+        "now": dt.datetime.now(dt.UTC).replace(tzinfo=None),
+    }
     if sql == "gx_agg_totals":
         values["watermark"] = con.execute(load_sql("refresh_read_state")).fetchall()[0][1]
     return values
@@ -411,6 +460,10 @@ def column_label(kwargs: dict) -> str:
 
 def _evidence(frame: pd.DataFrame, res: dict, batch: str) -> str:
     """The company/dates behind a failure: from the unexpected rows, or the batch's own offending rows."""
+    if batch == "rows" and frame.empty:
+        return "no rows on this date"
+    if batch == "freshness" and len(frame) and frame["future_rows"].iloc[0]:
+        return f"{int(frame['future_rows'].iloc[0])} rows stamped later than the run's clock"
     if batch == "lateness" and len(frame):
         r = frame.iloc[0]
         return (

@@ -20,6 +20,7 @@ from evtools.errors import EvtoolsError
 
 log = logging.getLogger(__name__)
 ENV = "SLACK_WEBHOOK_URL"
+RUN_KEYS = ("kind", "date", "status")  # what compose needs of a run record
 BLOCK_TYPES = {"header", "section", "context", "divider", "actions"}
 
 
@@ -27,13 +28,23 @@ def latest_run(reports_dir: Path) -> tuple[dict, Path]:
     """The newest run record under ``reports_dir`` (by generation time) and its folder."""
     runs = []
     for path in Path(reports_dir).glob("*/*/run.json"):
+        if any(p.startswith(".") for p in path.relative_to(reports_dir).parts):
+            continue  # a report being written, or what a killed one left
         try:
-            runs.append((json.loads(path.read_text()), path.parent))
-        except json.JSONDecodeError:
+            record = json.loads(path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError):
             continue
+        if isinstance(record, dict):
+            runs.append((record, path.parent))
     if not runs:
         raise EvtoolsError(f"{reports_dir}: no report found; run evtools report first")
-    return max(runs, key=lambda r: (r[0].get("generated", ""), r[0]["date"]))
+    record, folder = max(runs, key=lambda r: (str(r[0].get("generated", "")), str(r[0].get("date", ""))))
+    missing = [k for k in RUN_KEYS if k not in record]
+    if missing:
+        raise EvtoolsError(
+            f"{folder / 'run.json'}: not a report's run record: missing {', '.join(missing)}; run evtools report again"
+        )
+    return record, folder
 
 
 def compose(run: dict, link: str) -> dict:

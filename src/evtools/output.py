@@ -4,14 +4,18 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
-import pandas as pd
+from evtools.redact import scrub
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from evtools import conclusions, fmt, results, tables
 
 
 def echo(text: str = "") -> None:
-    print(text)
+    print(scrub(text))
 
 
 def written(paths: list, out) -> None:
@@ -19,7 +23,15 @@ def written(paths: list, out) -> None:
 
 
 def error(text: str) -> None:
-    print(f"evtools: {text}", file=sys.stderr)
+    """The one line of a failed command, on stderr."""
+    print(f"evtools: {scrub(text)}", file=sys.stderr)
+
+
+def traceback(e: BaseException) -> None:
+    """The traceback of ``e`` (``--debug``), secrets removed."""
+    import traceback as tb
+
+    print(scrub("".join(tb.format_exception(e))).rstrip(), file=sys.stderr)
 
 
 def table(
@@ -31,6 +43,8 @@ def table(
     if frame.empty:
         print("  (no rows)")
         return
+    import pandas as pd
+
     if columns:
         shown = pd.DataFrame(
             {
@@ -42,7 +56,7 @@ def table(
     else:
         shown = frame.head(max_rows).astype(object).where(frame.head(max_rows).notna(), fmt.DASH)
     with pd.option_context("display.width", 160, "display.max_columns", 40, "display.max_colwidth", 60):
-        print(shown.to_string(index=False))
+        print(scrub(shown.to_string(index=False)))
     if len(frame) > max_rows:
         print(f"  ... {len(frame) - max_rows:,} more rows")
 

@@ -19,7 +19,9 @@ Strategies:
 The full build reads fact_events once for the totals per key and once for the event ids seen more than once, and
 applies the rule to those rows only. Every run is one transaction: a run that fails or is killed leaves the table and
 the watermark as they were; a second refresh waits for the lock or fails with a clear message; a run with nothing new
-changes nothing.
+changes nothing. The watermark never passes the run's until nor the run's start (``clamp_until``). Each run
+publishes a read-only snapshot beside the database (``snapshot_path``), switched in whole, which readers open while
+a later run writes.
 """
 
 from __future__ import annotations
@@ -29,16 +31,17 @@ import datetime as dt
 import decimal
 import logging
 import os
+import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from evtools import engines, pipeline
+from evtools import engines, fsutil, pipeline
 from evtools.config import Config
-from evtools.errors import EvtoolsError
+from evtools.errors import ConcurrentRun, EvtoolsError
 from evtools.queries import execute, first_row, run
 from evtools.rules import lookback_since
 from evtools.sources import open_sources
@@ -46,7 +49,7 @@ from evtools.sources import open_sources
 log = logging.getLogger(__name__)
 STRATEGIES = ("touched", "lookback")
 AGGREGATE = pipeline.made(["refresh_state"]) | pipeline.AGGREGATE
-FAULT_ENV = "EVTOOLS_REFRESH_FAULT"  # test seam: "raise" or "kill" in the middle of a run's transaction
+FAULT_ENV = "EVTOOLS_REFRESH_FAULT"  # test seam: "raise", "kill" or "hold" in the middle of a run's transaction
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,106 @@ class RunResult:
     missed_by_lookback_rows: int
     missed_by_lookback_events: int
     seconds: float
+    waiting_rows: int = 0  # rows ingested after the run's until: a later run takes them
+    future_rows: int = (
+        0  # among them, rows whose ingested_at is later than the run's start (a wrong clock or value)
+    )
+
+
+def locked(db: Path, wait: float = 0.0):
+    """Hold an exclusive lock on ``db`` (``<db>.lock`` beside the file it resolves to, so a symlink to it shares the
+    lock) for the run; wait up to ``wait`` seconds for it."""
+    db = Path(db).resolve()
+    path = db.with_name(db.name + ".lock")
+    return fsutil.locked(path, wait, str(db), f"another refresh is running (it holds {path})")
+
+
+def attach(con: duckdb.DuckDBPyConnection, db: Path, wait: float = 0.0) -> None:
+    """Open the aggregate database ``db`` as ``agg`` for writing, its state tables made. Another process holding it
+    open (DuckDB locks the file) is waited for up to ``wait`` seconds, then ConcurrentRun: readers should open the
+    snapshot (``snapshot_path``)."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            con.execute("ATTACH $p AS agg", {"p": str(db)})
+            break
+        except duckdb.Error as e:  # another process: a lock conflict; this one: "already attached"
+            if "lock" not in str(e).lower() and "already attached" not in str(e):
+                raise EvtoolsError(
+                    f"{db}: cannot open as the aggregate's DuckDB database: {_line(e)}"
+                ) from None
+            if time.monotonic() >= deadline:
+                raise ConcurrentRun(
+                    f"{db}: another process has the aggregate database open; readers open its snapshot "
+                    f"{snapshot_path(db).name}; wait for it or pass --wait SECONDS"
+                ) from None
+            time.sleep(0.2)
+    execute(con, "refresh_state")
+    if "evtools_latest" in _tables(con, "agg"):
+        con.execute("DETACH agg")
+        raise EvtoolsError(
+            f"{db}: built by an earlier evtools under another latest-version rule; rebuild it with refresh --full "
+            "into a new --db"
+        )
+
+
+def _tables(con: duckdb.DuckDBPyConnection, database: str) -> set[str]:
+    rows = con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = $d", {"d": database})
+    return {r[0] for r in rows.fetchall()}
+
+
+def snapshot_path(db: Path) -> Path:
+    """The read-only snapshot of ``db`` that readers open (``<db stem>.snapshot.duckdb`` beside it)."""
+    return Path(db).with_name(f"{Path(db).stem}.snapshot.duckdb")
+
+
+def readable(db: Path) -> Path:
+    """What a reader opens: the snapshot when there is one, else the database itself (built by an older evtools)."""
+    snap = snapshot_path(db)
+    return snap if snap.is_file() else Path(db)
+
+
+def publish_snapshot(con: duckdb.DuckDBPyConnection, db: Path) -> Path:
+    """Copy the attached aggregate's table, state and run log into a new DuckDB file and switch it in as the
+    snapshot with one rename: a reader sees the previous run's or this one's, never a mix."""
+    snap = snapshot_path(db)
+    for stray in snap.parent.glob(f".{snap.name}.tmp-*"):  # a killed run's (this run holds the lock)
+        stray.unlink(missing_ok=True)
+    tmp = snap.with_name(f".{snap.name}.tmp-{os.getpid()}")
+    try:
+        con.execute("ATTACH $p AS snap", {"p": str(tmp)})
+        try:
+            execute(con, "snapshot_publish")
+        finally:
+            con.execute("DETACH snap")
+        os.replace(tmp, snap)
+    finally:
+        tmp.unlink(missing_ok=True)
+        tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
+    return snap
+
+
+def _line(e: Exception) -> str:
+    return str(e).strip().splitlines()[0]
+
+
+def clamp_until(con, until: dt.datetime | None, now: dt.datetime) -> tuple[dt.datetime, int, int]:
+    """The run's until, and the rows it leaves for later: (until, waiting rows, future rows).
+
+    ``until`` later than ``now`` is refused (rows ingested later have not arrived yet); by default it is the newest
+    ingested_at not later than now, so a row stamped in the future (9999-12-31) never carries the watermark past
+    now. Rows ingested after until wait for a later run; those stamped after now are "from the future"."""
+    if until is not None and until > now:
+        raise EvtoolsError(
+            f"refresh --until {until}: later than now ({now:%Y-%m-%d %H:%M:%S} UTC); rows ingested after now "
+            "have not arrived yet"
+        )
+    until = until or first_row(con, "newest_ingested_by", {"until": now})[0]
+    waiting, future, newest = first_row(con, "future_rows", {"until": until or now, "now": now})
+    if until is None:
+        held = f"its {future:,} rows are all stamped after now (newest {newest})" if future else "it is empty"
+        raise EvtoolsError(f"fact_events has no row ingested by now ({held}): nothing to refresh")
+    return until, int(waiting), int(future)
 
 
 def state(con) -> tuple[str | None, dt.datetime | None]:
@@ -85,10 +188,57 @@ def refresh(
     config's engine (default: one opened, and closed after the run)."""
     if strategy not in STRATEGIES:
         raise EvtoolsError(f"refresh --strategy: expected one of {', '.join(STRATEGIES)}, found '{strategy}'")
-    db = Path(db) if db else config.aggregate_db
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     lookback = config.settings.lookback_days if lookback_days is None else lookback_days
-    with _session(config, con) as engine, engine.aggregate(config, db, wait):
-        return _run(engine, strategy, full, lookback, until, backfill)
+    with _session(config, con) as engine:
+        until, waiting, future = clamp_until(engine, until, now)
+        with engine.aggregate(config, db, wait):
+            result = _run(engine, strategy, full, lookback, until, backfill)
+    return replace(result, waiting_rows=waiting, future_rows=future)
+
+
+PER_THREAD = 32 * 2**20  # what one thread of DuckDB's spilling hash aggregate needs to make progress
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "kb": 1e3,
+    "mb": 1e6,
+    "gb": 1e9,
+    "tb": 1e12,
+    "kib": 2**10,
+    "mib": 2**20,
+    "gib": 2**30,
+}
+_UNITS["tib"] = 2**40
+
+
+def memory_bytes(limit: str) -> float:
+    """A memory_limit setting ("500MB", "2GiB", "80%") in bytes."""
+    number, unit = re.fullmatch(r"\s*([\d.]+)\s*([a-zA-Z%]*)\s*", limit).groups()
+    if unit == "%":
+        return float(number) / 100 * os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return float(number) * _UNITS[unit.lower()]
+
+
+def spill_within(con: duckdb.DuckDBPyConnection, memory_limit: str) -> None:
+    """Let the refresh's statements spill to disk rather than fail within ``memory_limit``: the tables it writes
+    need no insertion order, and it runs at most one thread per ``PER_THREAD`` of the limit (each thread of an
+    aggregation over every event_id holds its own buffers; 50MB on 2 threads runs out where 1 thread spills)."""
+    con.execute("SET preserve_insertion_order = false")
+    threads = int(con.execute("SELECT current_setting('threads')").fetchone()[0])
+    most = max(1, int(memory_bytes(memory_limit) // PER_THREAD))
+    if threads > most:
+        con.execute("SET threads = $n", {"n": most})
+
+
+def db_path(db: Path | str) -> Path:
+    """The aggregate database's real path (symlinks followed); EvtoolsError for a folder."""
+    db = Path(db).expanduser().resolve()
+    if db.is_dir():
+        raise EvtoolsError(
+            f"--db {db}: is a folder; expected the aggregate's DuckDB file (it is created if missing)"
+        )
+    return db
 
 
 @contextlib.contextmanager
@@ -108,9 +258,6 @@ def _run(con: engines.Engine, strategy, full, lookback, until, backfill) -> RunR
     start = time.perf_counter()
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     before_strategy, watermark = state(con)
-    until = until or first_row(con, "newest_ingested")[0]
-    if until is None:
-        raise EvtoolsError("fact_events is empty: nothing to refresh")
     if watermark is not None and until < watermark and not full:
         raise EvtoolsError(
             f"refresh --until {until}: before the watermark {watermark}; use --full to rebuild"
@@ -230,9 +377,15 @@ def _log_run(con, r: RunResult, started, until, status: str, error: str | None) 
 
 
 def _fault(point: str) -> None:
-    """Fail here when the test seam asks for it (``EVTOOLS_REFRESH_FAULT=raise:<point>`` or ``kill:<point>``)."""
+    """Fail here when the test seam asks for it (``EVTOOLS_REFRESH_FAULT=raise:<point>`` or ``kill:<point>``), or
+    hold the run's transaction open while the file ``EVTOOLS_REFRESH_HOLD`` exists (``hold:<point>``, 5 min at most)."""
     wanted = os.environ.get(FAULT_ENV, "")
     if not wanted.endswith(f":{point}"):
+        return
+    if wanted.startswith("hold:"):
+        deadline = time.monotonic() + 300
+        while Path(os.environ.get("EVTOOLS_REFRESH_HOLD", "")).is_file() and time.monotonic() < deadline:
+            time.sleep(0.1)
         return
     if wanted.startswith("kill:"):
         os.kill(os.getpid(), 9)
@@ -244,8 +397,10 @@ def verify(config: Config, db: Path | str | None = None, con=None) -> pd.DataFra
 
     The recomputation runs the full build's own steps into a scratch place the engine gives (a scratch database
     file; a schema inside a transaction rolled back), so the incremental runs are checked against one pass over all
-    rows, and nothing is written."""
-    with _session(config, con) as engine:
+    rows, and nothing is written. What is checked is what the engine gives a consistent reader (``Engine.reading``):
+    on DuckDB the database itself, held against a refresh meanwhile, or while one runs its last published snapshot,
+    so a verification never sees a run half done."""
+    with _session(config, con) as engine, engine.reading(config, db, hold=True) as db:
         with engine.aggregate(config, db, read_only=True) as where:
             _, watermark = state(engine)
         if watermark is None:
@@ -269,17 +424,22 @@ def differences(db: Path, full: Path) -> pd.DataFrame:
 
 
 def table(config: Config, db: Path | str | None = None, con=None) -> pd.DataFrame:
-    """The aggregate as a frame (for small data and tests), ordered by key."""
+    """The aggregate as a frame (for small data and tests), ordered by key, as a reader sees it (on DuckDB: its
+    snapshot)."""
     return _read(config, db, con, "refresh_table")
 
 
 def runs(config: Config, db: Path | str | None = None, con=None) -> pd.DataFrame:
-    """One row per refresh run."""
+    """One row per refresh run, as a reader sees them (on DuckDB: from the snapshot)."""
     return _read(config, db, con, "refresh_runs")
 
 
 def _read(config: Config, db, con, query: str) -> pd.DataFrame:
-    with _session(config, con, check=False) as engine, engine.aggregate(config, db, read_only=True):
+    with (
+        _session(config, con, check=False) as engine,
+        engine.reading(config, db) as place,
+        engine.aggregate(config, place, read_only=True),
+    ):
         return run(engine, query)
 
 

@@ -32,8 +32,7 @@ import pandas as pd
 from evtools import pipeline
 from evtools.config import Config
 from evtools.errors import EvtoolsError
-from evtools.fsutil import locked
-from evtools.refresh import AGGREGATE, RunResult, _fault, lookup_ranges
+from evtools.refresh import AGGREGATE, RunResult, _fault, clamp_until, locked, lookup_ranges
 from evtools.rules import lookback_since
 from evtools.spark import SparkConnection, connect, to_pandas
 
@@ -116,9 +115,11 @@ def refresh(
     lock = _lock_path(config)
     with locked(lock / "_state", wait) if lock else contextlib.nullcontext():
         con = con or connect(config, names=("fact_events",))
+        until, waiting, future = clamp_until(con, until, dt.datetime.now(dt.UTC).replace(tzinfo=None))
         fs = HadoopFS(con.spark, config.aggregate_path)
         recover(fs)
-        return _run(con, fs, until, full, config.settings.lookback_days)
+        result = _run(con, fs, until, full, config.settings.lookback_days)
+        return dataclasses.replace(result, waiting_rows=waiting, future_rows=future)
 
 
 def read_state(fs: HadoopFS) -> tuple[str | None, dt.datetime | None]:

@@ -16,15 +16,17 @@ import datetime as dt
 import json
 import logging
 import shutil
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from html import escape
 from importlib import resources
 from pathlib import Path
 
 import nbformat
 
-from evtools import __version__, findings, render
+from evtools import __version__, findings, fsutil, render
 from evtools.errors import EvtoolsError
 from evtools.results import stopped
 
@@ -57,6 +59,7 @@ class NotebookRun:
     seconds: float = 0.0
     error: str | None = None  # what stopped it, in words
     step: str | None = None  # the notebook's section where it stopped
+    exit_code: int = 0  # what the failure means in the exit-code table (evtools.errors)
     records: dict = field(default_factory=dict)
 
     @property
@@ -145,12 +148,15 @@ def run_notebook(
             progress_bar={"desc": progress, "leave": True} if progress else False,
             log_output=False,
             start_timeout=timeout,
-            # the kernel's own log (its transport warning, "KeyboardInterrupt caught") is noise in a report run
-            extra_arguments=["--IPKernelApp.log_level=CRITICAL"] if quiet else [],
+            # the kernel's own stderr (its transport warning, "KeyboardInterrupt caught", a traceback when a run is
+            # interrupted as it starts) is noise in a report run: what failed is reported once, in words
+            **({"kernel_manager_class": _quiet_kernel_manager()} if quiet else {}),
         )
-    except Exception as e:  # papermill: cell error, timeout, dead kernel; all end the run as failed
+    except (
+        Exception
+    ) as e:  # papermill: cell error, timeout, dead kernel; all end the run as failed (not a signal)
         run.status = "failed"
-        run.error = failure_reason(e, timeout)
+        run.error, run.exit_code = failure_reason(e, timeout)
         log.info("%s failed: %s", name, run.error)
     run.seconds = round(time.perf_counter() - start, 2)
     if target.exists():
@@ -170,26 +176,55 @@ def run_notebook(
     return run
 
 
-def failure_reason(e: BaseException, timeout: int) -> str:
-    """What stopped a notebook, in words: an evtools error's own message, a timeout, a dead kernel."""
+@cache
+def _quiet_kernel_manager() -> type:
+    """A Jupyter kernel manager whose kernels write their stderr nowhere."""
+    import subprocess
+
+    from jupyter_client.manager import AsyncKernelManager
+
+    class QuietKernelManager(AsyncKernelManager):
+        async def _async_pre_start_kernel(self, **kw):
+            cmd, kw = await super()._async_pre_start_kernel(**kw)
+            kw.setdefault("stderr", subprocess.DEVNULL)
+            return cmd, kw
+
+    return QuietKernelManager
+
+
+def failure_reason(e: BaseException, timeout: int) -> tuple[str, int]:
+    """What stopped a notebook, in words (an evtools error's own message, a timeout, a dead kernel), and its exit
+    code: an evtools error's own; 3 for the engine, the kernel, a timeout or an unexpected error; 130 interrupted."""
     kind = type(e).__name__
     if kind == "PapermillExecutionError":
         ename, evalue = getattr(e, "ename", ""), str(getattr(e, "evalue", "")).strip()
         detail = evalue.splitlines()[0] if evalue else ename
-        if ename in _EVTOOLS_ERRORS or ename == "ReportFailed":
-            return detail[:300]
-        return f"an unexpected error in the notebook ({ename}: {detail})"[:300]
+        if ename in _EVTOOLS_ERRORS:
+            return detail[:300], _EVTOOLS_ERRORS[ename]
+        if ename in ("KeyboardInterrupt", "InterruptException"):
+            return "the notebook was interrupted", 130
+        if ename in ("OutOfMemoryException", "MemoryError"):
+            return f"out of memory ({detail})"[:300], 3
+        return f"an unexpected error in the notebook ({ename}: {detail})"[:300], 3
     if "Timeout" in kind:
-        return f"a cell ran longer than the timeout of {timeout} s (see --timeout)"
+        return f"a cell ran longer than the timeout of {timeout} s (see --timeout)", 3
     if "DeadKernel" in kind:
-        return "the notebook's kernel died (it ran out of memory or was killed)"
+        return "the notebook's kernel died (it ran out of memory or was killed)", 3
     text = str(e).strip().splitlines()
     if "Kernel didn't respond" in str(e) or "kernel" in kind.lower():
-        return f"the notebook's kernel did not start within {timeout} s"
-    return f"{kind}: {text[0] if text else ''}"[:300]
+        return f"the notebook's kernel did not start within {timeout} s", 3
+    return f"{kind}: {text[0] if text else ''}"[:300], 3
 
 
-_EVTOOLS_ERRORS = {"EvtoolsError", "ConfigError", "DataError", "CheckFailed", "ConcurrentRun"}
+_EVTOOLS_ERRORS = {
+    "EvtoolsError": 2,
+    "ConfigError": 2,
+    "DataError": 2,
+    "CheckFailed": 1,
+    "EngineError": 3,
+    "ConcurrentRun": 3,
+    "Interrupted": 130,
+}
 
 
 def failed_step(notebook: nbformat.NotebookNode, name: str) -> str:
@@ -273,8 +308,14 @@ def run_report(
     only: list[str] | None = None,
     suites: Path | None = None,
     progress: bool = False,
+    wait: float = 0.0,
 ) -> dict:
     """Run the ``kind`` report's notebooks in order; return the run record (also written as run.json).
+
+    The run is written beside its target and published whole: into ``<date>/<kind>/`` when it succeeded, replacing
+    the previous report of that date in one rename, else into ``<date>/<kind>-failed/`` (the audit record), leaving
+    the previous report as it was. One report at a time writes into ``reports_dir`` (``wait``: seconds to wait for
+    another); the daily notebook's refresh waits as long for a running refresh.
 
     The report's date: ``date`` (or the ``run_date`` parameter); by default, for the daily report the latest complete
     date of the data (``daily.report_date``), for the investigation today (UTC). Every input is checked before the
@@ -297,14 +338,48 @@ def run_report(
     declared = {path: notebook_parameters(path) for path in paths}
     check_parameters(kind, declared, params)
     date = _report_date(kind, Path(config), date, params.pop("run_date", None))
-    out = reports_dir / date.isoformat() / kind
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+    reports_dir = fsutil.check_folder(reports_dir)
+    day_dir = reports_dir / date.isoformat()
+    final, failed_dir = day_dir / kind, day_dir / f"{kind}-failed"
+    with fsutil.locked(reports_dir / ".evtools.lock", wait, f"{reports_dir}"):
+        day_dir.mkdir(parents=True, exist_ok=True)
+        for target in (final, failed_dir):
+            fsutil.clean_strays(target)
+        stage = Path(tempfile.mkdtemp(prefix=f".{kind}.tmp-", dir=day_dir))
+        try:
+            record_, runs = _run_notebooks(
+                kind, config, date, paths, declared, params, suites, stage, timeout, progress, wait
+            )
+            ok = record_["status"] == "ok"
+            fsutil.publish(stage, final if ok else failed_dir)
+            if ok and failed_dir.exists():
+                shutil.rmtree(failed_dir)
+            rebuild_index(reports_dir)
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
+    if not ok:
+        failed = next((r for r in runs if r.status != "ok"), None)
+        where = (
+            f"\u201c{failed.step}\u201d in {failed.name}: {failed.error}"
+            if failed
+            else "not every notebook ran"
+        )
+        error = ReportFailed(
+            f"{kind} report {date} failed at {where}; the previous report stays, this run's notebooks are in "
+            f"{failed_dir}"
+        )
+        error.exit_code = failed.exit_code if failed else ReportFailed.exit_code
+        raise error
+    return record_
+
+
+def _run_notebooks(kind, config, date, paths, declared, params, suites, out, timeout, progress, wait):
+    """Run the notebooks in order into ``out`` (stopping at the first failure); write run.json and the run's index."""
     fixed = {
         "config": str(Path(config).resolve()),
         "run_date": date.isoformat(),
         "report_dir": str(out.resolve()),
+        "wait": wait,
         **({"suites": str(Path(suites).resolve())} if suites else {}),
     }
     runs: list[NotebookRun] = []
@@ -317,7 +392,6 @@ def run_report(
             break
     status = "ok" if all(r.status == "ok" for r in runs) and len(runs) == len(paths) else "failed"
     records = {k: v for r in runs for k, v in r.records.items()}
-    failed = next((r for r in runs if r.status != "ok"), None)
     summary = findings.summarise(kind, date, records, findings.pages(runs))
     generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M")
     record_ = {
@@ -330,17 +404,9 @@ def run_report(
         "records": records,
         "generated": generated,
     }
-    (out / "run.json").write_text(json.dumps(record_, indent=2, default=str) + "\n")
-    (out / "index.html").write_text(render.summary_page(summary, __version__, generated), encoding="utf-8")
-    rebuild_index(reports_dir)
-    if status != "ok":
-        where = (
-            f"\u201c{failed.step}\u201d in {failed.name}: {failed.error}"
-            if failed
-            else "not every notebook ran"
-        )
-        raise ReportFailed(f"{kind} report {date} failed at {where}; executed notebooks kept in {out}")
-    return record_
+    fsutil.write_text(out / "run.json", json.dumps(record_, indent=2, default=str) + "\n")
+    fsutil.write_text(out / "index.html", render.summary_page(summary, __version__, generated))
+    return record_, runs
 
 
 def _report_date(kind: str, config: Path, date: dt.date | None, run_date) -> dt.date:
@@ -370,6 +436,8 @@ def rebuild_index(reports_dir: Path) -> Path:
     """reports/index.html: every run under ``reports_dir`` with its date, status and headline, newest first."""
     rows = []
     for path in sorted(reports_dir.glob("*/*/run.json"), reverse=True):
+        if any(part.startswith(".") for part in path.relative_to(reports_dir).parts):
+            continue  # a run being written (or one a killed run left)
         try:
             r = json.loads(path.read_text())
         except json.JSONDecodeError:
@@ -385,5 +453,5 @@ def rebuild_index(reports_dir: Path) -> Path:
         )
     html = render.runs_page(rows, __version__, dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"))
     target = reports_dir / "index.html"
-    target.write_text(html, encoding="utf-8")
+    fsutil.write_text(target, html)
     return target

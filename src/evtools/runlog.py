@@ -8,14 +8,15 @@ run log (``evtools.runs``).
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import logging
 import resource
 import time
-from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from evtools.redact import scrub
 
 log = logging.getLogger(__name__)
 _NOTES: dict = {}
@@ -26,38 +27,44 @@ def note(**figures) -> None:
     _NOTES.update({k: v for k, v in figures.items() if v is not None})
 
 
-@contextlib.contextmanager
-def recording(path: Path | None, command: str, parameters: dict) -> Iterator[None]:
-    """Append the command's record to ``path`` when it ends, whatever the outcome."""
+@dataclass
+class Run:
+    """One command's run: ``start`` begins it, ``finish`` appends its record, whatever the outcome."""
+
+    path: Path | None
+    command: str
+    parameters: dict
+    started: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    clock: float = field(default_factory=time.perf_counter)
+
+    def finish(self, exit_code: int, error: str | None = None) -> None:
+        """Append the record: status ok | failed | interrupted, the exit code and the one-line error (no secret)."""
+        if self.path is None:
+            return
+        status = "ok" if exit_code == 0 else "interrupted" if exit_code == 130 else "failed"
+        record = {
+            "command": self.command,
+            "parameters": {k: scrub(str(v)) for k, v in self.parameters.items() if v is not None},
+            "started_at": self.started.strftime("%Y-%m-%dT%H:%M:%S"),
+            "seconds": round(time.perf_counter() - self.clock, 3),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "status": status,
+            "exit_code": exit_code,
+            **({"error": scrub(error)} if error else {}),
+            **_NOTES,
+        }
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as handle:
+                handle.write(json.dumps(record, default=str) + "\n")
+        except OSError as e:  # the history must never fail the command itself
+            log.warning("could not append to the run log %s: %s", self.path, e)
+
+
+def start(path: Path | None, command: str, parameters: dict) -> Run:
+    """Begin recording a command (``path`` None: no run log)."""
     _NOTES.clear()
-    started = dt.datetime.now(dt.UTC)
-    start = time.perf_counter()
-    status = "ok"
-    try:
-        yield
-    except SystemExit as e:
-        status = "ok" if not e.code else f"exit {e.code}"
-        raise
-    except BaseException as e:
-        status = f"failed: {type(e).__name__}"
-        raise
-    finally:
-        if path is not None:
-            record = {
-                "command": command,
-                "parameters": {k: str(v) for k, v in parameters.items() if v is not None},
-                "started_at": started.strftime("%Y-%m-%dT%H:%M:%S"),
-                "seconds": round(time.perf_counter() - start, 3),
-                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-                "status": status,
-                **_NOTES,
-            }
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                with path.open("a", encoding="utf-8") as handle:
-                    handle.write(json.dumps(record, default=str) + "\n")
-            except OSError as e:  # the history must never fail the command itself
-                log.warning("could not append to the run log %s: %s", path, e)
+    return Run(path, command, parameters)
 
 
 def source_figures(con, config) -> dict:

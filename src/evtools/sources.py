@@ -25,7 +25,7 @@ from sqlglot import exp
 
 from evtools import engines
 from evtools.config import Config, Source
-from evtools.errors import DataError
+from evtools.errors import DataError, interruptible
 from evtools.fsutil import files_at
 from evtools.queries import fetch_row, load_sql, quote_ident
 from evtools.schema import SCHEMA, Column
@@ -60,8 +60,9 @@ ABSENT_TYPES = {"id": "BIGINT", "ts": "TIMESTAMP", "date": "DATE", "count": "BIG
 
 
 def connect(config: Config | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection with the config's memory and thread limits."""
-    con = duckdb.connect()
+    """An in-memory DuckDB connection with the config's memory and thread limits; SIGINT and SIGTERM interrupt
+    its queries."""
+    con = interruptible(duckdb.connect())
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET temp_directory = $d", {"d": _spill_dir()})
     # DuckDB's own progress bar on long queries, for people at a terminal; never in scheduled runs
@@ -85,10 +86,25 @@ def define_macros(con: duckdb.DuckDBPyConnection) -> None:
 
 @cache
 def _spill_dir() -> str:
-    """One folder per process where DuckDB may spill when a query exceeds memory_limit; removed at exit."""
-    path = tempfile.mkdtemp(prefix="evtools-spill-")
+    """One folder per process where DuckDB may spill when a query exceeds memory_limit; removed at exit, and the
+    folders of processes that died without exiting (SIGKILL) are removed by the next one."""
+    for old in Path(tempfile.gettempdir()).glob("evtools-spill-*-*"):
+        pid = old.name.split("-")[2]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    path = tempfile.mkdtemp(prefix=f"evtools-spill-{os.getpid()}-")
     atexit.register(shutil.rmtree, path, True)
     return path
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def open_sources(
@@ -128,6 +144,9 @@ def register(
     types = {row[0]: row[1] for row in con.execute(f"DESCRIBE {quote_ident(raw)}").fetchall()}
     present = present_columns(source, types)
     query = canonical_select(source, exp.table_(raw, quoted=True), types, company_type)
+    user_type = types.get(source.column("company_id"), "")
+    if company_type and user_type.upper() != company_type.upper():
+        _check_ids_convert(con, source, raw, company_type)
     con.execute(f"CREATE OR REPLACE TEMP VIEW {quote_ident(source.name)} AS {query.sql(dialect='duckdb')}")
     con.execute(
         "CREATE TEMP TABLE IF NOT EXISTS evtools_columns (source VARCHAR, column_name VARCHAR, user_column VARCHAR)"
@@ -150,6 +169,22 @@ def describe(source: Source) -> dict[str, str]:
         return {row[0]: row[1] for row in con.execute(f"DESCRIBE {quote_ident(raw)}").fetchall()}
     finally:
         con.close()
+
+
+def _check_ids_convert(con: duckdb.DuckDBPyConnection, source: Source, raw: str, company_type: str) -> None:
+    """DataError naming the source and a value when its company ids do not convert to fact_events' type (a text id
+    in an integer-id csv), instead of a conversion error in the middle of a later query."""
+    user = quote_ident(source.column("company_id"))
+    bad = fetch_row(
+        con,
+        f"SELECT CAST({user} AS VARCHAR) FROM {quote_ident(raw)} "
+        f"WHERE {user} IS NOT NULL AND TRY_CAST({user} AS {company_type}) IS NULL LIMIT 1",
+    )
+    if bad:
+        raise DataError(
+            f"{source.location}: column '{source.column('company_id')}' ({source.name}.company_id): expected ids "
+            f"of fact_events' type {company_type}, found '{bad[0]}'"
+        )
 
 
 def available_columns(con, name: str) -> set[str]:
@@ -269,7 +304,34 @@ def _raw_relation(con: duckdb.DuckDBPyConnection, source: Source, name: str) -> 
         rel.create_view(name, replace=True)
     except duckdb.Error as e:
         raise DataError(f"{source.location}: cannot read as {fmt}: {_first_line(e)}") from e
+    _check_unique_columns(con, source, files[0], fmt)
     return files if fmt == "parquet" else None
+
+
+def _check_unique_columns(con: duckdb.DuckDBPyConnection, source: Source, first: str, fmt: str) -> None:
+    """DataError when a column the mapping uses occurs twice in the file's header (DuckDB would silently read the
+    second as NAME_1)."""
+    if fmt == "parquet":
+        rows = con.execute(
+            "SELECT name FROM parquet_schema($f) WHERE num_children IS NULL", {"f": first}
+        ).fetchall()
+        names = [r[0] for r in rows]
+    elif fmt == "csv":
+        names = list(
+            con.execute(
+                "SELECT * FROM read_csv($f, header = false, all_varchar = true) LIMIT 1", {"f": first}
+            ).fetchone()
+            or ()
+        )
+    else:
+        return
+    used = {source.column(c.name) for c in SCHEMA[source.name]}
+    twice = sorted({n for n in names if n in used and names.count(n) > 1})
+    if twice:
+        raise DataError(
+            f"{source.location}: column '{twice[0]}' occurs {names.count(twice[0])} times in {Path(first).name}; "
+            "expected each mapped column once"
+        )
 
 
 def _attach(con: duckdb.DuckDBPyConnection, source: Source, name: str) -> None:

@@ -18,6 +18,8 @@ metrics (one row per date) whose outcome on a date's row is the original's outco
 - expect_column_values_to_be_in_type_list(c, type_list): "dtype of c", the dtype the date's pandas frame would have.
   It follows from the column's type and whether the date has no rows, or all, some or none of its values null; GX
   judges one probe frame per such case, and the dtypes it accepts are the set the metric must lie in.
+- expect_table_row_count_to_be_between(min, max): "row count" (0 on a date without rows) between the same bounds;
+  the observed value is that count.
 
 Suite parameters are resolved as GX resolves them. An expectation of another type, with an option the rewrite does
 not model, or with bounds pandas would compare differently (text, dates given without a time, zoned timestamps)
@@ -143,7 +145,8 @@ def _batch(
     leaves to the per-date path."""
     sql = ex.BATCHES[name][batch]
     values = _Values()
-    with _relation(con, sql, {"lookback": params["lookback"], "as_of": as_of}):
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)  # the run's clock, as the per-date batch takes it
+    with _relation(con, sql, {"lookback": params["lookback"], "as_of": as_of, "now": now}):
         types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE _gx_batch)").fetchall())
         days = [r[0] for r in con.execute("SELECT date FROM _gx_dates ORDER BY date").fetchall()]
         rewrites, fallback = [], {}
@@ -180,24 +183,35 @@ def _batch(
             failed = [days[i] for i in sorted(failing - untrusted)]
             evidence = _evidence(con, batch, rw, failed, types, values)
             for i in sorted(set(frame.index) - untrusted):
-                found[(rw.index, days[i])] = _row(name, batch, rw, frame, i, i not in failing, evidence)
+                found[(rw.index, days[i])] = _row(name, batch, rw, frame, i, i not in failing, evidence, params)
     return found, fallback
 
 
 def _row(
-    name: str, batch: str, rw: Rewrite, frame: pd.DataFrame, i: int, success: bool, evidence: dict
+    name: str, batch: str, rw: Rewrite, frame: pd.DataFrame, i: int, success: bool, evidence: dict, params: dict
 ) -> dict:
     unexpected = frame.at[i, rw.unexpected] if rw.unexpected else None
+    unexpected = None if unexpected is None or pd.isna(unexpected) else int(unexpected)
+    observed = frame.at[i, rw.observed] if rw.observed else None
+    kwargs = rw.expectation.get("kwargs") or {}
+    meta = rw.expectation.get("meta") or {}
+    seen = "" if success else ex._seen({"observed_value": observed} if observed is not None else {})
+    if not success and not seen and unexpected:
+        seen = f"{unexpected:,} rows"
     return {
         "suite": name,
         "batch": batch,
         "expectation": rw.expectation["type"],
-        "column": ex.column_label(rw.expectation.get("kwargs") or {}),
+        "column": ex.column_label(kwargs),
         "success": success,
-        "observed": frame.at[i, rw.observed] if rw.observed else None,
-        "unexpected_count": None if unexpected is None or pd.isna(unexpected) else int(unexpected),
+        "observed": observed,
+        "unexpected_count": unexpected,
         "evidence": "" if success else evidence.get(frame.at[i, "date"], ""),
         "error": None,
+        "threshold": ex.threshold(rw.expectation["type"], kwargs, params),
+        "seen": seen,
+        "meaning": meta.get("meaning", ""),
+        "action": meta.get("action", ""),
     }
 
 
@@ -295,7 +309,17 @@ def _evidence(con, batch: str, rw: Rewrite, days: list, types: dict, values: _Va
     to 10 company/date keys of the rows behind the failure, in the per-date frame's order."""
     if not days:
         return {}
-    if batch == "lateness":
+    if batch == "rows":  # a date without rows: the per-date frame is empty
+        present = {
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT date FROM _gx_batch WHERE list_contains($days, date)", {"days": days}
+            ).fetchall()
+        }
+        empty = {d: ex._evidence(pd.DataFrame(), {}, batch) for d in days if d not in present}
+        if empty:
+            return empty | _evidence(con, batch, rw, [d for d in days if d in present], types, values)
+    if batch in ("lateness", "freshness"):  # one row per date: its sentence
         frame = con.execute("SELECT * FROM _gx_batch WHERE list_contains($days, date)", {"days": days}).df()
         rows = {d.date(): frame.iloc[[i]] for i, d in enumerate(pd.to_datetime(frame["date"]))}
         return {d: ex._evidence(rows[d], {}, batch) for d in days if d in rows}
@@ -410,14 +434,7 @@ def _sum(index, expectation, kw, types, values) -> Rewrite:
     c = kw["column"]
     if types[c] not in _INTEGERS:
         raise Untranslatable(f"sum of a {types[c]} column")
-    bounds = {k: kw.get(k) for k in ("min_value", "max_value")}
-    if all(v is None for v in bounds.values()):
-        raise Untranslatable("no bounds")
-    for v in bounds.values():
-        if v is not None and not _number(v):
-            raise Untranslatable(f"bound {v!r}")
-    if None not in bounds.values() and bounds["min_value"] > bounds["max_value"]:
-        raise Untranslatable("min_value above max_value")
+    _number_bounds(kw)
     label = f"sum of {c}"
     check = {
         k: kw[k] for k in ("min_value", "max_value", "strict_min", "strict_max") if kw.get(k) is not None
@@ -464,6 +481,29 @@ def _type_list(index, expectation, kw, types, values) -> Rewrite:
     return rw
 
 
+def _number_bounds(kw: dict) -> None:
+    """Untranslatable unless min_value and max_value are numbers (at least one given) in order."""
+    bounds = {k: kw.get(k) for k in ("min_value", "max_value")}
+    if all(v is None for v in bounds.values()):
+        raise Untranslatable("no bounds")
+    for v in bounds.values():
+        if v is not None and not _number(v):
+            raise Untranslatable(f"bound {v!r}")
+    if None not in bounds.values() and bounds["min_value"] > bounds["max_value"]:
+        raise Untranslatable("min_value above max_value")
+
+
+def _row_count(index, expectation, kw, types, values) -> Rewrite:
+    label = "row count"
+    check = {k: kw[k] for k in ("min_value", "max_value") if kw.get(k) is not None}
+    _number_bounds(kw)
+    rw = Rewrite(index, expectation, label, _check_between(label, **check))
+    rw.inner = {"_rows": exp.Count(this=exp.Star())}
+    rw.outer[label] = _zero("_rows")
+    rw.observed = label
+    return rw
+
+
 _BETWEEN = {"column", "min_value", "max_value", "strict_min", "strict_max"}
 _REWRITES = {
     "expect_column_values_to_not_be_null": ({"column", "mostly"}, _not_null),
@@ -471,6 +511,7 @@ _REWRITES = {
     "expect_column_sum_to_be_between": (_BETWEEN, _sum),
     "expect_column_pair_values_to_be_equal": ({"column_A", "column_B", "ignore_row_if", "mostly"}, _pair),
     "expect_column_values_to_be_in_type_list": ({"column", "type_list"}, _type_list),
+    "expect_table_row_count_to_be_between": ({"min_value", "max_value"}, _row_count),
 }
 
 
