@@ -34,10 +34,10 @@ demo: $(STAMP) ## run the investigation on the committed sample and render its H
 	@echo "open: $(CURDIR)/reports/index.html"
 
 test: $(DEV_STAMP) ## the whole suite; tests needing Java, Chromium or a database server run where it is installed
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest
 
 test-fast: $(DEV_STAMP) ## the tests not marked slow, spark, browser or postgres
-	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not slow and not spark and not browser and not postgres"
+	$(BIN)/python -m pytest -m "not slow and not spark and not browser and not postgres"
 
 lint: $(DEV_STAMP) ## ruff over the code
 	$(BIN)/ruff check src tests benchmarks

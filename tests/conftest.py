@@ -94,14 +94,6 @@ def pytest_collection_modifyitems(config, items):
     items[:] = keep
 
 
-@pytest.hookimpl(optionalhook=True)
-def pytest_testnodedown(node, error):
-    """Under pytest-xdist (make test runs two workers) each worker collects the whole suite: take one's lines."""
-    for line in getattr(node, "workeroutput", {}).get("evtools_left_out", []):
-        if line not in _LEFT_OUT:
-            _LEFT_OUT.append(line)
-
-
 def pytest_terminal_summary(terminalreporter):
     for line in _LEFT_OUT:
         terminalreporter.write_line(f"evtools: {line}", yellow=True)
@@ -120,8 +112,6 @@ def pytest_sessionstart(session):
 
 
 def pytest_sessionfinish(session, exitstatus):
-    if hasattr(session.config, "workeroutput"):  # a pytest-xdist worker: its left-out lines go to the controller
-        session.config.workeroutput["evtools_left_out"] = list(_LEFT_OUT)
     before = getattr(session.config, "_sample_listing", None)
     if before is None:
         return
