@@ -594,12 +594,14 @@ def _dbt(project: Path, *args: str) -> tuple[float, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
     dbt = Path(sys.executable).with_name("dbt")
-    subprocess.run(
+    proc = subprocess.run(
         [str(dbt), *args, "--project-dir", str(project), "--profiles-dir", str(project)],
-        check=True,
         capture_output=True,
+        text=True,
         env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
     )
+    if proc.returncode != 0:
+        raise RuntimeError(f"dbt {' '.join(args[:2])} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}")
     seconds = time.perf_counter() - start
     return seconds, max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
 
@@ -661,7 +663,7 @@ def _glob_until(config_path: Path, folder: Path, last_day) -> str:
     folder.mkdir()
     for p in sorted((config_path.parent / "fact_events").glob("ingested_*.parquet")):
         if dt.date.fromisoformat(p.stem.removeprefix("ingested_")) <= last_day:
-            (folder / p.name).symlink_to(p)
+            (folder / p.name).symlink_to(p.resolve())  # a relative --data would leave the link dangling
     return str(folder / "*.parquet")
 
 
