@@ -461,23 +461,24 @@ def _history_config(config_path: Path, folder: Path, new_day, rows: int) -> tupl
     chosen += [p for p in files if day(p) == new_day]
     (folder / "fact_events").mkdir(parents=True)
     for p in chosen:
-        (folder / "fact_events" / p.name).symlink_to(p)
+        (folder / "fact_events" / p.name).symlink_to(p.resolve())
     (folder / "evtools.toml").write_text('[sources]\nfact_events = "fact_events/*.parquet"\n')
     return folder / "evtools.toml", history
 
 
 def _daily_process(config: Path, db: Path, until) -> dict:
-    """One daily refresh as its own process: wall-clock seconds, the run's own seconds, peak RSS."""
+    """One daily refresh as its own process: wall-clock seconds, the run's own seconds, peak RSS (VmHWM: the
+    resident high-water mark of this process's own memory; ru_maxrss would carry the forking parent's)."""
     import subprocess
     import sys
     import time
 
     code = (
-        "import datetime as dt, json, resource, sys\n"
+        "import datetime as dt, json, re, sys\n"
         "from evtools import refresh\nfrom evtools.config import load_config\n"
         "r = refresh.refresh(load_config(sys.argv[1]), sys.argv[2], until=dt.datetime.fromisoformat(sys.argv[3]))\n"
         "print(json.dumps({'run_s': r.seconds, 'rows': r.rows_read, 'mode': r.mode,\n"
-        "  'rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
+        "  'rss_mb': int(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read())[1]) / 1024}))\n"
     )
     start = time.perf_counter()
     proc = subprocess.run(

@@ -44,6 +44,7 @@ P = {  # the parameters of the plan's steps
     "date_to": None,
     "day": dt.date(2026, 1, 12),
     "since": dt.date(2026, 1, 30),
+    "after": dt.datetime(2026, 1, 1),
     "lookback": 2,
     "as_of": NOW,
     "window_since": dt.date(2026, 2, 20),
@@ -94,7 +95,7 @@ REFRESH = (
     + ["refresh_counts_backfill"]
     + pipeline.GX_AGG_TOTALS
     + pipeline.GX_AGG_TOTALS_ALL
-    + ["refresh_verify", "refresh_table", "refresh_runs", "snapshot_publish"]
+    + ["refresh_verify", "refresh_table", "refresh_runs"]
 )
 RANGES = {f"{b}{i}": None for i in range(2, 9) for b in ("lo", "hi")} | {"lo1": 0, "hi1": 10**15}
 

@@ -215,9 +215,10 @@ class DuckDBEngine(Engine):
             refresh.attach(self.con, db, wait)
             try:
                 yield str(db)
-                refresh.publish_snapshot(self.con, db)
+                self.con.execute("CHECKPOINT agg")
             finally:
                 self.con.execute("DETACH agg")
+            refresh.publish_snapshot(db)
 
     @contextlib.contextmanager
     def reading(self, config, where=None, hold=False):

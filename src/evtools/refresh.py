@@ -32,6 +32,7 @@ import decimal
 import logging
 import os
 import re
+import shutil
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -124,23 +125,22 @@ def readable(db: Path) -> Path:
     return snap if snap.is_file() else Path(db)
 
 
-def publish_snapshot(con: duckdb.DuckDBPyConnection, db: Path) -> Path:
-    """Copy the attached aggregate's table, state and run log into a new DuckDB file and switch it in as the
-    snapshot with one rename: a reader sees the previous run's or this one's, never a mix."""
+def publish_snapshot(db: Path) -> Path:
+    """Copy the aggregate's database file ``db`` (closed, checkpointed: no WAL beside it) to a new file and switch it
+    in as the snapshot with one rename: a reader sees the previous run's or this one's, never a mix. The copy costs
+    what the file's bytes cost (the aggregate, not the history)."""
     snap = snapshot_path(db)
     for stray in snap.parent.glob(f".{snap.name}.tmp-*"):  # a killed run's (this run holds the lock)
         stray.unlink(missing_ok=True)
+    wal = db.with_name(db.name + ".wal")
+    if wal.exists():
+        raise EvtoolsError(f"{wal}: left after the aggregate was checkpointed and closed; expected none")
     tmp = snap.with_name(f".{snap.name}.tmp-{os.getpid()}")
     try:
-        con.execute("ATTACH $p AS snap", {"p": str(tmp)})
-        try:
-            execute(con, "snapshot_publish")
-        finally:
-            con.execute("DETACH snap")
+        shutil.copyfile(db, tmp)
         os.replace(tmp, snap)
     finally:
         tmp.unlink(missing_ok=True)
-        tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
     return snap
 
 
@@ -159,7 +159,11 @@ def clamp_until(con, until: dt.datetime | None, now: dt.datetime) -> tuple[dt.da
             f"refresh --until {until}: later than now ({now:%Y-%m-%d %H:%M:%S} UTC); rows ingested after now "
             "have not arrived yet"
         )
-    until = until or first_row(con, "newest_ingested_by", {"until": now})[0]
+    if until is None:
+        for after in (now - dt.timedelta(days=7), dt.datetime(1, 1, 1)):
+            until = first_row(con, "newest_ingested_by", {"after": after, "until": now})[0]
+            if until is not None:
+                break
     waiting, future, newest = first_row(con, "future_rows", {"until": until or now, "now": now})
     if until is None:
         held = f"its {future:,} rows are all stamped after now (newest {newest})" if future else "it is empty"
