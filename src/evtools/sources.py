@@ -65,6 +65,9 @@ def connect(config: Config | None = None) -> duckdb.DuckDBPyConnection:
     con = interruptible(duckdb.connect())
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET temp_directory = $d", {"d": _spill_dir()})
+    # keep the Parquet footers read once in memory (checked against the file's modification time): the analyses and
+    # a refresh scan the same files several times, and each scan otherwise re-reads every file's footer to prune
+    con.execute("SET parquet_metadata_cache = true")
     # DuckDB's own progress bar on long queries, for people at a terminal; never in scheduled runs
     # (inside Jupyter DuckDB's bar needs ipywidgets; notebooks go without it)
     if sys.stderr.isatty() and not os.environ.get("EVTOOLS_NO_PROGRESS") and "ipykernel" not in sys.modules:
