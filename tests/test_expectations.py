@@ -187,3 +187,26 @@ def test_validate_cli_exit_codes(tmp_path, capsys):
     assert main([*args[:-1], "2026-06-01"]) == 1  # months later: stale
     assert "expectations failed" in capsys.readouterr().err
     assert main(["validate", "--config", str(tmp_path / "none.toml")]) == 2
+
+
+def test_validation_from_python_dash_c(sample_config):
+    """A scheduler's `python -c` has a __main__ without a file: importing Great Expectations there must not end the
+    process before the validation ran (pyspark, which GX imports when installed, exits 0 in such a process when grpc
+    is missing): the failed count printed is the one the same validation gives here."""
+    import subprocess
+    import sys
+
+    day = dt.date(2026, 1, 10)
+    code = (
+        "import datetime as dt, sys\n"
+        "from evtools import expectations\nfrom evtools.config import load_config\n"
+        "r = expectations.validate(load_config(sys.argv[1]), ('fact_events',), [dt.date(2026, 1, 10)],\n"
+        "                          as_of=dt.datetime(2026, 1, 11))\n"
+        "print('failed', r.summary['failed'])\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(sample_config.path)], capture_output=True, text=True, timeout=600
+    )
+    here = ex.validate(sample_config, ("fact_events",), [day], as_of=dt.datetime(2026, 1, 11))
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert f"failed {here.summary['failed']}" in out.stdout, out.stderr[-2000:]

@@ -9,7 +9,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from evtools import pipeline
+from evtools import pipeline, validate_all
 from evtools.queries import load_sql
 
 NAMES = sorted(
@@ -140,17 +140,9 @@ PIPELINES = {
         pipeline.SOURCES | {"live.agg_company_daily_events"},
     ),
     "gx totals": (pipeline.GX_AGG_TOTALS, pipeline.SOURCES | pipeline.AGGREGATE),
-    "gx totals, all dates": (pipeline.GX_AGG_TOTALS_ALL, pipeline.SOURCES | pipeline.AGGREGATE | {"_gx_dates"}),
     **{
-        f"gx {name}, all dates": ([name], pipeline.SOURCES | {"_gx_source", "_gx_dates"})
-        for name in (
-            "gx_fact_rows_all",
-            "gx_fact_duplicates_all",
-            "gx_fact_lateness_all",
-            "gx_fact_freshness_all",
-            "gx_keys_all",
-            "gx_rows_all",
-        )
+        f"gx {sql}, all dates": (steps, pipeline.SOURCES | pipeline.AGGREGATE | {"_gx_source", "_gx_dates"})
+        for sql, steps in validate_all.ALL_DATES.items()
     },
 }
 

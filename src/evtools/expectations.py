@@ -10,10 +10,12 @@ as suite parameters (``{"$PARAMETER": "max_duplicate_rows"}``), never stored in 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
 import os
+import sys
 import warnings
 from dataclasses import dataclass, field
 from importlib import resources
@@ -281,12 +283,33 @@ def _batch_params(con, sql: str, day, params: dict, as_of) -> dict:
     return values
 
 
+# What great_expectations imports when it is installed, which evtools never needs through it: pyspark (imported
+# there under a __main__ without a file, as in `python -c`, it ends the process with exit code 0 and nothing done
+# when grpc is missing) and rfc3987_syntax (jsonschema builds its grammar on import: 2.1 of GX's 5.5 s to import).
+GX_SKIPS = ("pyspark", "rfc3987_syntax")
+
+
+@contextlib.contextmanager
+def _absent(names: tuple[str, ...]):
+    """The modules ``names`` import as missing (ImportError) within the block, unless they are imported already;
+    importable again after it."""
+    absent = [n for n in names if n not in sys.modules]
+    for name in absent:
+        sys.modules[name] = None
+    try:
+        yield
+    finally:
+        for name in absent:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
+
+
 class _Gx:
     """One ephemeral GX context: a pandas data source, an asset per (suite, batch), Data Docs on request."""
 
     def __init__(self, docs: Path | None):
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _absent(GX_SKIPS):
             warnings.simplefilter("ignore")
             import great_expectations as gx
         self.gx = gx
@@ -301,6 +324,7 @@ class _Gx:
         self.source = self.ctx.data_sources.add_pandas("evtools")
         self.docs = docs
         self.checkpoints: dict = {}
+        self.recorded: list = []  # the identifiers of the results and suites Data Docs shows, built once at the end
         if docs:
             self.ctx.add_data_docs_site(
                 site_name="evtools",
@@ -357,15 +381,19 @@ class _Gx:
         """GX's results for ``expectations`` on ``frame``, in their order (GX groups them by column); the GX objects
         named ``tag`` are made on first use (recording into Data Docs when ``docs``) and reused."""
         if tag not in self.checkpoints:
-            self.checkpoints[tag] = self._checkpoint(tag, expectations, docs)
+            self.checkpoints[tag] = self._checkpoint(tag, expectations)
         checkpoint, order = self.checkpoints[tag]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             outcome = checkpoint.run(batch_parameters={"dataframe": frame}, expectation_parameters=dict(params))
-        results = next(iter(outcome.run_results.values())).results
-        return sorted(results, key=lambda r: order[r.expectation_config.id])
+        (identifier, result), *_ = outcome.run_results.items()
+        if self.docs and docs:
+            from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
 
-    def _checkpoint(self, tag: str, expectations: list[dict], docs: bool):
+            self.recorded += [identifier, ExpectationSuiteIdentifier(name=tag)]
+        return sorted(result.results, key=lambda r: order[r.expectation_config.id])
+
+    def _checkpoint(self, tag: str, expectations: list[dict]):
         gx = self.gx
         asset = self.source.add_dataframe_asset(name=tag)
         batch_def = asset.add_batch_definition_whole_dataframe("batch")
@@ -381,20 +409,27 @@ class _Gx:
         definition = self.ctx.validation_definitions.add(
             gx.ValidationDefinition(name=tag, data=batch_def, suite=suite)
         )
-        actions = [gx.checkpoint.UpdateDataDocsAction(name="docs")] if self.docs and docs else []
         checkpoint = self.ctx.checkpoints.add(
             gx.Checkpoint(
                 name=tag,
                 validation_definitions=[definition],
-                actions=actions,
+                actions=[],
                 result_format={"result_format": "COMPLETE", "partial_unexpected_count": 10},
             )
         )
         return checkpoint, {e.id: i for i, e in enumerate(suite.expectations)}
 
     def build_docs(self) -> Path | None:
+        """Data Docs of the recorded results, rendered once (a docs update after every run re-renders the site's
+        index each time: 14 s of 61 s over 365 dates)."""
         if not self.docs:
             return None
+        if self.recorded:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                self.ctx.build_data_docs(
+                    site_names=["evtools"], resource_identifiers=list(dict.fromkeys(self.recorded))
+                )
         index = Path(self.docs) / "index.html"
         if not index.exists():
             return None

@@ -120,8 +120,9 @@ REFRESH_TOUCHED = ["refresh_new", "refresh_lookup", "refresh_version_rows", "ver
 REFRESH_BACKFILL = ["refresh_backfill_rows", "versions", "refresh_backfill"]
 REFRESH_LOOKBACK = ["refresh_new", "refresh_lookback", "versions", "refresh_lookback_window", "refresh_lookback_apply"]
 GX_AGG_TOTALS = ["gx_agg_version_rows", "versions", "gx_agg_totals"]
-# every date at once: the latest versions as the full build makes them (its steps but the aggregate), summed per date
-GX_AGG_TOTALS_ALL = [*REFRESH_FULL[1:-1], "gx_agg_totals_all"]
+# every date at once: the latest versions of the repeated event ids (shared with the duplicates batch), summed per date
+GX_AGG_TOTALS_ALL = ["gx_repeated_all", "gx_agg_version_rows_all", "versions", "gx_agg_totals_all"]
+GX_SHARED = ["gx_repeated_all"]  # made once per validation of all dates, kept for every batch that reads it
 
 REFRESH_SCRIPT = ["refresh_state", *REFRESH_FULL[1:], "refresh_set_state", "refresh_counts_full"]
 

@@ -43,16 +43,16 @@ import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
+from evtools import engines, pipeline
 from evtools import expectations as ex
-from evtools import pipeline
-from evtools.queries import drop, first_row, quote_ident, register
+from evtools.queries import drop, execute, first_row, quote_ident, register
 
 log = logging.getLogger(__name__)
 
 # the per-date batch query -> the steps making _gx_batch for every date of _gx_dates
 ALL_DATES = {
     "gx_fact_rows": ["gx_fact_rows_all"],
-    "gx_fact_duplicates": ["gx_fact_duplicates_all"],
+    "gx_fact_duplicates": ["gx_repeated_all", "gx_fact_duplicates_all"],
     "gx_fact_lateness": ["gx_fact_lateness_all"],
     "gx_fact_freshness": ["gx_fact_freshness_all"],
     "gx_keys": ["gx_keys_all"],
@@ -238,15 +238,23 @@ def _per_date(con, gx, name: str, expectations: list[dict], fallback: dict[int, 
 
 @contextlib.contextmanager
 def _relation(con, sql: str, values: dict) -> Iterator[None]:
-    """``_gx_batch`` for every date of _gx_dates, dropped afterwards. The aggregate's totals read the full build's
-    latest versions as of the aggregate's watermark."""
+    """``_gx_batch`` for every date of _gx_dates, dropped afterwards (the tables of ``pipeline.GX_SHARED`` are made
+    once per connection and kept for the next batch that reads them). The aggregate's totals read the latest versions
+    as of the aggregate's watermark."""
     if sql == "gx_agg_totals":
         values = values | {"until": (first_row(con, "refresh_read_state") or (None, None))[1]}
+    steps = ALL_DATES[sql]
+    shared = [s for s in steps if s in pipeline.GX_SHARED]
+    kept = pipeline.made(shared, frozenset())
+    made = {name for name in kept if engines.of(con).exists(name)}
     try:
-        pipeline.run(con, ALL_DATES[sql], values, ex.GIVEN | {"_gx_dates"})
+        pipeline.check(steps, ex.GIVEN | {"_gx_dates"})
+        for step in steps:
+            if not pipeline.step(step).makes <= made:
+                execute(con, step, values)
         yield
     finally:
-        for name in pipeline.made(ALL_DATES[sql], frozenset()):
+        for name in pipeline.made(steps, frozenset()) - kept:
             drop(con, name)
 
 

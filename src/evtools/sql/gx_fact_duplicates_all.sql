@@ -1,15 +1,13 @@
 -- expectations batch "duplicates" of fact_events for every date of _gx_dates at once (gx_fact_duplicates.sql's
 -- groups of all those dates): groups of rows of one date with the same company_id, event_id and events value seen
--- more than once, extra = n - 1. Such a group repeats its event_id, so only the rows of repeated event ids are
--- grouped in full.
--- reads: fact_events, _gx_dates
+-- more than once, extra = n - 1. Such a group repeats its event_id, so only the rows of repeated event ids
+-- (_gx_repeated) are grouped.
+-- reads: fact_events, _gx_dates, _gx_repeated
 -- makes: _gx_batch
 CREATE OR REPLACE TEMP TABLE _gx_batch AS
 SELECT company_id, date, event_id, events, count(*) AS n, count(*) - 1 AS extra
 FROM fact_events
 WHERE date IN (SELECT date FROM _gx_dates)
-  AND event_id IN (
-      SELECT event_id FROM fact_events WHERE date IN (SELECT date FROM _gx_dates) GROUP BY event_id HAVING count(*) > 1
-  )
+  AND event_id IN (SELECT event_id FROM _gx_repeated)
 GROUP BY company_id, date, event_id, events
 HAVING count(*) > 1
