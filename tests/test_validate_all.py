@@ -382,3 +382,34 @@ def test_every_date_of_the_sample_gives_the_per_date_results(sample, truth, fact
     late = r.loc[("expect_column_values_to_be_between", "late_share")]
     passes = (share[late.index] <= config.settings.max_late_share).tolist()
     assert late["success"].tolist() == passes and any(passes) and not all(passes)
+
+
+def test_rows_without_an_event_id_count_as_the_per_date_path_counts_them(tmp_path, sample_dir):
+    """Rows without an event_id that repeat one another (same company, date and events) form a duplicate group on
+    the per-date path; the one-pass path must find the same group: 2 extra rows on DAY, 0 on the day after."""
+    folder = tmp_path / "s"
+    shutil.copytree(sample_dir, folder, ignore=shutil.ignore_patterns(".evtools"))
+    day = dt.date(2026, 1, 20)
+
+    def three_without_id(frame):
+        rows = frame[frame["date"] == pd.Timestamp(day)].head(1)
+        rows = pd.concat([rows] * 3, ignore_index=True)
+        frame["event_id"] = frame["event_id"].astype("Int64")
+        rows["event_id"] = pd.array([None] * 3, dtype="Int64")
+        return pd.concat([frame, rows], ignore_index=True)
+
+    (path,) = (folder / "fact_events").glob(f"*{day.isoformat()}*.parquet")  # the day's own ingestion file
+    _write_rows(path, three_without_id)
+    config = load_config(folder / "evtools.toml")
+    dates = [day, day + dt.timedelta(days=1)]
+    as_of = dt.datetime(2026, 3, 3)
+    fast = ex.validate(config, ("fact_events",), dates, folder=ROOT / "expectations", as_of=as_of)
+    slow = ex.validate(config, ("fact_events",), dates, folder=ROOT / "expectations", as_of=as_of, one_pass=False)
+    _assert_same(fast.results, slow.results)
+    extra = slow.results.set_index(["expectation", "column", "date"]).loc[("expect_column_sum_to_be_between", "extra")]
+    base = ex.validate(
+        load_config(sample_dir / "evtools.toml"), ("fact_events",), dates, folder=ROOT / "expectations", as_of=as_of
+    )
+    before = base.results.set_index(["expectation", "column", "date"]).loc[("expect_column_sum_to_be_between", "extra")]
+    assert int(extra.loc[str(day), "observed"]) == int(before.loc[str(day), "observed"]) + 2
+    assert int(extra.loc[str(dates[1]), "observed"]) == int(before.loc[str(dates[1]), "observed"])

@@ -428,7 +428,7 @@ class _Gx:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 self.ctx.build_data_docs(
-                    site_names=["evtools"], resource_identifiers=list(dict.fromkeys(self.recorded))
+                    site_names=["evtools"], resource_identifiers=set(self.recorded)
                 )
         index = Path(self.docs) / "index.html"
         if not index.exists():

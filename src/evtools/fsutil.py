@@ -171,6 +171,15 @@ def files_at(path: Path, keep: Callable[[Path], bool]) -> list[Path] | None:
     return [path] if path.is_file() else None
 
 
+def sync(path: Path) -> None:
+    """Flush the file or folder ``path`` to disk (a folder: the names in it, such as a rename just made)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def write_text(path: Path, text: str) -> None:
     """Write a file whole: a temporary file beside it, then one rename."""
     path = Path(path)

@@ -138,7 +138,9 @@ def publish_snapshot(db: Path) -> Path:
     tmp = snap.with_name(f".{snap.name}.tmp-{os.getpid()}")
     try:
         shutil.copyfile(db, tmp)
+        fsutil.sync(tmp)  # on disk before the rename points readers at it
         os.replace(tmp, snap)
+        fsutil.sync(snap.parent)
     finally:
         tmp.unlink(missing_ok=True)
     return snap
