@@ -60,9 +60,12 @@ class Profile:
 
 
 def profile(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None) -> Profile:
-    """Run ``sql`` once under the JSON profiler and read what it did."""
+    """Run ``sql`` once under the JSON profiler and read what it did: as the job reads on its own, every Parquet
+    footer included (the session's footer cache, ``sources.connect``, is off for the run)."""
+    cached = con.execute("SELECT current_setting('parquet_metadata_cache')").fetchone()[0]
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / "profile.json"
+        con.execute("SET parquet_metadata_cache = false")
         con.execute("PRAGMA enable_profiling = 'json'")
         con.execute("SET profiling_mode = 'detailed'")
         con.execute("SET profiling_output = $p", {"p": str(target)})
@@ -70,6 +73,7 @@ def profile(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | N
             con.execute(sql, params or {}).fetchall()
         finally:
             con.execute("PRAGMA disable_profiling")
+            con.execute("SET parquet_metadata_cache = $v", {"v": bool(cached)})
         raw = json.loads(target.read_text())
     return parse(sql, raw)
 
