@@ -285,8 +285,9 @@ def _batch_params(con, sql: str, day, params: dict, as_of) -> dict:
 
 # What great_expectations imports when it is installed, which evtools never needs through it: pyspark (imported
 # there under a __main__ without a file, as in `python -c`, it ends the process with exit code 0 and nothing done
-# when grpc is missing) and rfc3987_syntax (jsonschema builds its grammar on import: 2.1 of GX's 5.5 s to import).
-GX_SKIPS = ("pyspark", "rfc3987_syntax")
+# when grpc is missing), rfc3987_syntax (jsonschema builds its grammar on import: 2.1 of GX's 5.5 s to import) and
+# sqlalchemy (GX's SQL data sources: 0.4-0.6 s of the import; evtools' sql engine imports it on its own).
+GX_SKIPS = ("pyspark", "rfc3987_syntax", "sqlalchemy")
 
 
 @contextlib.contextmanager
