@@ -78,7 +78,7 @@ STANDALONE = [
     "busiest_company", "company_day", "company_range", "daily_ingestion", "date_range", "dates", "fact_rows",
     "gx_fact_duplicates", "gx_fact_freshness", "gx_fact_lateness", "gx_fact_rows", "job_aggregate",
     "job_aggregate_window", "last_date", "latest_complete_date", "newest_ingested", "query_rows", "rows_on_date",
-    "gx_keys", "gx_rows", "gx_fact_rows_all", "gx_repeated_all", "gx_fact_duplicates_all", "gx_fact_lateness_all",
+    "gx_keys", "gx_rows", "gx_fact_rows_all", "gx_payloads_all", "gx_fact_duplicates_all", "gx_fact_lateness_all",
     "gx_fact_freshness_all", "gx_keys_all", "gx_rows_all", "newest_ingested_by", "future_rows",
 ]
 REFRESH = (

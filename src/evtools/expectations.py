@@ -28,7 +28,7 @@ from evtools import pipeline
 from evtools.config import Config
 from evtools.errors import ConfigError, EvtoolsError
 from evtools.quality import recommend_lookback
-from evtools.queries import load_sql, quote_ident
+from evtools.queries import first_row, load_sql, quote_ident
 from evtools.sources import has_source, open_sources
 
 log = logging.getLogger(__name__)
@@ -135,13 +135,15 @@ def validate(
     lookback = recommend_lookback(lag, config.settings.coverage_target) or config.settings.lookback_days
     params = parameters(config, lookback, as_of)
     gx_ctx = _Gx(docs)
+    attached = "agg_company_daily_events" in suites and _attach_aggregate(con, config, db)
+    watermark = (first_row(con, "refresh_read_state") or (None, None))[1] if attached else None
     rows = []
     for name in suites:
         if name not in SUITES:
             raise EvtoolsError(f"validate --suite: expected one of {', '.join(SUITES)}, found '{name}'")
         if name in ("api_daily", "dashboard") and not has_source(con, name):
             continue
-        if name == "agg_company_daily_events" and not _attach_aggregate(con, config, db):
+        if name == "agg_company_daily_events" and not attached:
             continue
         suite = load_suite(folder, name)
         if name != "fact_events":
@@ -150,7 +152,9 @@ def validate(
         if one_pass and len(dates) > 1:
             from evtools import validate_all
 
-            rows += validate_all.validate_suite(con, gx_ctx, name, suite, dates, params, as_of, progress)
+            rows += validate_all.validate_suite(
+                con, gx_ctx, name, suite, dates, params, as_of, progress, watermark
+            )
         else:
             rows += per_date(con, gx_ctx, name, suite["expectations"], dates, params, as_of, progress)
     results = pd.DataFrame(rows)

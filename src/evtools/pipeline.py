@@ -120,9 +120,9 @@ REFRESH_TOUCHED = ["refresh_new", "refresh_lookup", "refresh_version_rows", "ver
 REFRESH_BACKFILL = ["refresh_backfill_rows", "versions", "refresh_backfill"]
 REFRESH_LOOKBACK = ["refresh_new", "refresh_lookback", "versions", "refresh_lookback_window", "refresh_lookback_apply"]
 GX_AGG_TOTALS = ["gx_agg_version_rows", "versions", "gx_agg_totals"]
-# every date at once: the latest versions of the repeated event ids (shared with the duplicates batch), summed per date
-GX_AGG_TOTALS_ALL = ["gx_repeated_all", "gx_agg_version_rows_all", "versions", "gx_agg_totals_all"]
-GX_SHARED = ["gx_repeated_all"]  # made once per validation of all dates, kept for every batch that reads it
+# every date at once: the latest versions of the repeated event ids' payloads (shared with the duplicates batch), per date
+GX_AGG_TOTALS_ALL = ["gx_payloads_all", "gx_agg_version_rows_all", "versions", "gx_agg_totals_all"]
+GX_SHARED = ["gx_payloads_all"]  # made once per validation of all dates, kept for every batch that reads it
 
 REFRESH_SCRIPT = ["refresh_state", *REFRESH_FULL[1:], "refresh_set_state", "refresh_counts_full"]
 

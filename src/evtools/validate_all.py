@@ -45,14 +45,14 @@ from sqlglot import exp
 
 from evtools import engines, pipeline
 from evtools import expectations as ex
-from evtools.queries import drop, execute, first_row, quote_ident, register
+from evtools.queries import drop, execute, quote_ident, register
 
 log = logging.getLogger(__name__)
 
 # the per-date batch query -> the steps making _gx_batch for every date of _gx_dates
 ALL_DATES = {
     "gx_fact_rows": ["gx_fact_rows_all"],
-    "gx_fact_duplicates": ["gx_repeated_all", "gx_fact_duplicates_all"],
+    "gx_fact_duplicates": ["gx_payloads_all", "gx_fact_duplicates_all"],
     "gx_fact_lateness": ["gx_fact_lateness_all"],
     "gx_fact_freshness": ["gx_fact_freshness_all"],
     "gx_keys": ["gx_keys_all"],
@@ -103,9 +103,11 @@ def validate_suite(
     params: dict,
     as_of: dt.datetime,
     progress: bool = False,
+    watermark: dt.datetime | None = None,
 ) -> list[dict]:
     """The rows ``expectations.per_date`` gives for ``dates`` (in its order), each batch computed for all the dates
-    at once; what is not rewritten runs per date."""
+    at once; what is not rewritten runs per date. ``watermark``: the aggregate's, when one is validated (its totals
+    are as of it)."""
     expectations = suite["expectations"]
     register(con, "_gx_dates", pa.table({"date": pa.array(sorted(set(dates)), pa.date32())}))
     batches = [b for b in ex.BATCHES[name] if any(e["meta"]["batch"] == b for e in expectations)]
@@ -113,7 +115,7 @@ def validate_suite(
     fallback: dict[int, set] = {}
     for batch in _bar(batches, name, progress):
         start = time.perf_counter()
-        rows, later = _batch(con, gx, name, batch, expectations, params, as_of)
+        rows, later = _batch(con, gx, name, batch, expectations, params, as_of, watermark)
         seconds = time.perf_counter() - start
         tag = f"{name}.{batch}"
         log.info(
@@ -139,14 +141,15 @@ def validate_suite(
 
 
 def _batch(
-    con, gx, name: str, batch: str, expectations: list[dict], params: dict, as_of
+    con, gx, name: str, batch: str, expectations: list[dict], params: dict, as_of, watermark
 ) -> tuple[dict, dict]:
     """Results per (expectation index, date) of one batch's rewritten expectations, and the dates each expectation
     leaves to the per-date path."""
     sql = ex.BATCHES[name][batch]
     values = _Values()
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)  # the run's clock, as the per-date batch takes it
-    with _relation(con, sql, {"lookback": params["lookback"], "as_of": as_of, "now": now}):
+    given = {"lookback": params["lookback"], "as_of": as_of, "now": now, "until": watermark}
+    with _relation(con, sql, given):
         types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE _gx_batch)").fetchall())
         days = [r[0] for r in con.execute("SELECT date FROM _gx_dates ORDER BY date").fetchall()]
         rewrites, fallback = [], {}
@@ -240,9 +243,8 @@ def _per_date(con, gx, name: str, expectations: list[dict], fallback: dict[int, 
 def _relation(con, sql: str, values: dict) -> Iterator[None]:
     """``_gx_batch`` for every date of _gx_dates, dropped afterwards (the tables of ``pipeline.GX_SHARED`` are made
     once per connection and kept for the next batch that reads them). The aggregate's totals read the latest versions
-    as of the aggregate's watermark."""
-    if sql == "gx_agg_totals":
-        values = values | {"until": (first_row(con, "refresh_read_state") or (None, None))[1]}
+    as of the aggregate's watermark (``values["until"]``, the same for every batch of a validation: a shared table
+    made for one batch holds what the next needs)."""
     steps = ALL_DATES[sql]
     shared = [s for s in steps if s in pipeline.GX_SHARED]
     kept = pipeline.made(shared, frozenset())

@@ -1,7 +1,7 @@
 -- expectations batch "totals" of the aggregate for every date of _gx_dates at once: per date, the aggregate's total
 -- and the deduplicated source total as of its watermark ($until), summed as the full build sums it
--- (refresh_full_agg.sql): the rows ingested <= $until, less those of the repeated event ids (_version_rows), plus
--- their latest versions (_versions). Restricted to a date, it is gx_agg_totals.sql's row.
+-- (refresh_full_agg.sql): the rows ingested <= $until, less those of the repeated event ids (_version_rows: n_by
+-- rows per payload), plus their latest versions (_versions). Restricted to a date, it is gx_agg_totals.sql's row.
 -- reads: _gx_dates, fact_events, _version_rows, _versions, agg.agg_company_daily_events
 -- makes: _gx_batch
 CREATE OR REPLACE TEMP TABLE _gx_batch AS
@@ -15,7 +15,7 @@ LEFT JOIN (
     FROM (
         SELECT date, sum(events) AS ev FROM fact_events WHERE ingested_at <= $until GROUP BY date
         UNION ALL
-        SELECT date, -sum(events) AS ev FROM _version_rows GROUP BY date
+        SELECT date, -sum(events * n_by) AS ev FROM _version_rows GROUP BY date
         UNION ALL
         SELECT date, sum(events) AS ev FROM _versions WHERE is_latest GROUP BY date
     ) AS parts

@@ -1,10 +1,11 @@
--- expectations batch "totals" of the aggregate for every date at once, step 1 (input of versions.sql): the rows
--- ingested <= $until of the event ids with more than one row (_gx_repeated). An id with a single row ingested by
--- $until is its own latest version: gx_agg_totals_all.sql takes its row out and puts it back, no total changes.
--- reads: fact_events, _gx_repeated
+-- expectations batch "totals" of the aggregate for every date at once, step 1 (input of versions.sql): the payloads
+-- of the repeated event ids as of $until (_gx_payloads), one row each: first_by as its ingested_at, version_by as its
+-- version, n_by its rows (which gx_agg_totals_all.sql takes out before putting the latest versions back). An id with
+-- a single row ingested by $until is its own latest version: its row stays, no total changes.
+-- reads: _gx_payloads
 -- makes: _version_rows
 CREATE OR REPLACE TEMP TABLE _version_rows AS
-SELECT CAST(NULL AS TIMESTAMP) AS as_of, event_id, company_id, date, events, ingested_at, version,
-       CAST(NULL AS TIMESTAMP) AS key_t, CAST(NULL AS TIMESTAMP) AS event_ts
-FROM fact_events
-WHERE ingested_at <= $until AND event_id IN (SELECT event_id FROM _gx_repeated)
+SELECT CAST(NULL AS TIMESTAMP) AS as_of, event_id, company_id, date, events, first_by AS ingested_at,
+       version_by AS version, CAST(NULL AS TIMESTAMP) AS key_t, CAST(NULL AS TIMESTAMP) AS event_ts, n_by
+FROM _gx_payloads
+WHERE event_id IS NOT NULL AND n_by > 0
