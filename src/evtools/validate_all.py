@@ -344,23 +344,24 @@ def _evidence(con, batch: str, rw: Rewrite, days: list, types: dict, values: _Va
 
 def _evidence_query(batch: str, condition: exp.Expression) -> exp.Expression:
     """The first 10 distinct (date, company_id) per date of the rows of _gx_batch meeting ``condition`` on the
-    dates $days, in the order of the batch's per-date frame."""
-    order = [exp.Ordered(this=_col(c), desc=desc) for c, desc in EVIDENCE_ORDER.get(batch, [])]
-    order.append(exp.Ordered(this=_col("company_id")))
+    dates $days, in the order of the batch's per-date frame: a company comes where its first row comes, the row whose
+    sort key (the frame's order, nulls last) is the least, so one aggregation per (date, company_id) finds it."""
+    order = [*EVIDENCE_ORDER.get(batch, []), ("company_id", False)]
+    fields = []
+    for i, (c, desc) in enumerate(order):  # the descending columns are counts: their negation sorts ascending
+        value = exp.Neg(this=_col(c)) if desc else _col(c)
+        missing = exp.Is(this=_col(c), expression=exp.null())
+        fields.append(exp.PropertyEQ(this=exp.to_identifier(f"n{i}"), expression=missing))
+        fields.append(exp.PropertyEQ(this=exp.to_identifier(f"v{i}"), expression=value))
     date, company = _col("date"), _col("company_id")
-    rank = exp.Window(this=exp.RowNumber(), partition_by=[date], order=exp.Order(expressions=order))
-    ranked = (
-        sqlglot.select(date, company, exp.alias_(rank, "o"))
+    first = (
+        sqlglot.select(date, company, exp.alias_(exp.Min(this=exp.Struct(expressions=fields)), "o"))
         .from_("_gx_batch")
         .where(exp.and_(exp.func("list_contains", exp.Placeholder(this="days"), date), condition))
-    )
-    first = (
-        sqlglot.select(date, company, exp.alias_(exp.Min(this=exp.column("o")), "o"))
-        .from_(ranked.subquery("r"))
         .group_by(date, company)
     )
     again = exp.Window(
-        this=exp.RowNumber(), partition_by=[date], order=exp.Order(expressions=[exp.column("o")])
+        this=exp.RowNumber(), partition_by=[date], order=exp.Order(expressions=[exp.Ordered(this=exp.column("o"))])
     )
     return (
         sqlglot.select(date, company)
