@@ -126,6 +126,13 @@ def validate(
     date)."""
     folder = Path(folder) if folder else _default_folder(config)
     con = open_sources(config, check=False)
+    try:  # the session's temporary tables (a validation of all dates keeps the repeated ids' payloads) go with it
+        return _validate(con, config, suites, dates, folder, docs, as_of, db, progress, one_pass)
+    finally:
+        con.close()
+
+
+def _validate(con, config, suites, dates, folder, docs, as_of, db, progress, one_pass) -> Validation:
     as_of = as_of or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     if dates is None:
         dates = [con.execute(load_sql("last_date")).fetchall()[0][0]]
