@@ -265,3 +265,87 @@ def test_daily_runs_on_time_ordered_ids_equal_the_reference(tmp_path):
         want = reference.aggregate(fact, pd.Timestamp(until))
         pd.testing.assert_frame_equal(got, want, check_dtype=False)
     assert run.mode == "incremental" and run.rows_read > 0
+
+
+def _write(tmp_path, fact: pd.DataFrame, fmt: str, extra: dict | None = None):
+    """``fact`` (and ``extra`` columns) as fact.<fmt>, and its config."""
+    frame = fact.assign(**(extra or {}))
+    if fmt == "csv":
+        frame.to_csv(tmp_path / "fact.csv", index=False)
+    else:
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp_path / "fact.parquet")
+    return load_config(write_config(tmp_path, f'[sources]\nfact_events = "fact.{fmt}"\n'))
+
+
+@pytest.mark.parametrize(
+    "fmt, extra",
+    [("parquet", None), ("csv", None), ("parquet", {"file_row_number": 0, "file_index": 0})],
+    ids=["parquet: located lookup", "csv: one-pass lookup", "parquet with the place columns' names: one-pass"],
+)
+def test_a_row_ingested_at_the_watermark_is_superseded_by_the_next_run(tmp_path, fmt, extra):
+    """The row ingested at the watermark itself is part of the history the next run looks up: its correction in the
+    next run replaces it (looked up with ingested_at < watermark, it would be counted besides its correction)."""
+    at = BASE + dt.timedelta(hours=10)
+    fact = pd.DataFrame(
+        [
+            (1, "a", BASE.date(), 5, at),
+            (2, "a", BASE.date(), 3, BASE + dt.timedelta(hours=1)),
+            (1, "a", BASE.date(), 7, at + dt.timedelta(hours=1)),
+            (3, "b", BASE.date(), 4, at + dt.timedelta(hours=1)),
+        ],
+        columns=["event_id", "company_id", "date", "events", "ingested_at"],
+    )
+    config = _write(tmp_path, fact, fmt, extra)
+    db = tmp_path / "agg.duckdb"
+    assert refresh.refresh(config, db, until=at).watermark_after == at
+    second = refresh.refresh(config, db, until=at + dt.timedelta(hours=2))
+    assert second.mode == "incremental"
+    got = _table(config, db)
+    assert got.to_dict("records") == [
+        {"company_id": "a", "date": BASE.date(), "events": 10, "rows": 2},
+        {"company_id": "b", "date": BASE.date(), "events": 4, "rows": 1},
+    ]
+    from evtools import pipeline
+    from evtools.sources import open_sources
+
+    con = open_sources(config, names=("fact_events",))
+    located = con.execute(
+        "SELECT count(*) FROM duckdb_views() WHERE view_name = $n", {"n": pipeline.LOCATED}
+    ).fetchone()[0]
+    assert located == (fmt == "parquet" and extra is None)
+
+
+def test_a_file_rewritten_between_the_lookups_halves_fails_the_run(tmp_path):
+    """fact_events' file rewritten with its rows in another order after the ids were located: the rows read at those
+    places are others; the run exits 3 with one line saying so, and the aggregate stays as it was."""
+    fact = pd.DataFrame(
+        [(i, "a", BASE.date(), 1, BASE + dt.timedelta(hours=1)) for i in range(1, 200)]
+        + [(i, "a", BASE.date(), 2, BASE + dt.timedelta(hours=3)) for i in range(1, 200, 7)],
+        columns=["event_id", "company_id", "date", "events", "ingested_at"],
+    )
+    config = _write(tmp_path, fact, "parquet")
+    db = tmp_path / "agg.duckdb"
+    refresh.refresh(config, db, until=BASE + dt.timedelta(hours=2))
+    before = _table(config, db)
+    hold = tmp_path / "hold"
+    hold.touch()
+    run = subprocess.Popen(
+        [sys.executable, "-m", "evtools", "refresh", "--config", str(tmp_path / "evtools.toml"), "--db", str(db)]
+        + ["--until", str(BASE + dt.timedelta(hours=4))],
+        env={**os.environ, refresh.FAULT_ENV: "hold:after_locate", "EVTOOLS_REFRESH_HOLD": str(hold)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    reached = tmp_path / "hold.reached"
+    for _ in range(600):
+        if reached.exists() or run.poll() is not None:
+            break
+        threading.Event().wait(0.1)
+    assert reached.exists(), run.communicate()
+    pq.write_table(pa.Table.from_pandas(fact.iloc[::-1], preserve_index=False), tmp_path / "fact.parquet")
+    hold.unlink()
+    _, err = run.communicate(timeout=120)
+    assert run.returncode == 3, err
+    assert err.count("\n") == 1 and "fact_events changed during the refresh" in err, err
+    pd.testing.assert_frame_equal(_table(config, db), before)

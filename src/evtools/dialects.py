@@ -138,18 +138,25 @@ def generate(statement: exp.Expression, dialect: str, pretty: bool = False) -> s
         raise UnsupportedSQL(f"cannot write this query in {dialect}: {str(e).splitlines()[0]}") from e
 
 
+# the lookup by the rows' places in fact_events' parquet files (DuckDB's file_index and file_row_number)
+FILE_PLACES = ("refresh_locate", "refresh_fetch", "refresh_fetch_check")
+
+
 def names() -> list[str]:
     """The package's queries, by name (``sql/<name>.sql``), without those that mean nothing in a warehouse: the
-    sample generator's (``sample_*``: they write files with DuckDB's COPY), the run-log readers' (``runs_*``) and
-    ``column_bytes`` (they read files with DuckDB's readers), and the macros (expanded into the queries that
-    call them)."""
+    sample generator's (``sample_*``: they write files with DuckDB's COPY), the run-log readers' (``runs_*``),
+    ``column_bytes`` (they read files with DuckDB's readers) and the refresh's located lookup (``FILE_PLACES``), and
+    the macros (expanded into the queries that call them)."""
     folder = resources.files("evtools").joinpath("sql")
     local = ("sample_", "runs_")
     return sorted(
         p.name[:-4]
         for p in folder.iterdir()
-        if p.name.endswith(".sql") and not p.name.startswith(local) and p.name not in ("macros.sql", "column_bytes.sql")
+        if p.name.endswith(".sql")
+        and not p.name.startswith(local)
+        and p.name[:-4] not in ("macros", "column_bytes", *FILE_PLACES)
     )
+
 
 
 @cache

@@ -117,6 +117,9 @@ CLASSIFY = ["reconcile_classify"]
 REFRESH_FULL = ["refresh_state", "refresh_full_repeated", "versions", "refresh_full_agg"]
 # the incremental run: ranges are fetched (refresh_ranges) and bound into the lookup between the two halves
 REFRESH_TOUCHED = ["refresh_new", "refresh_lookup", "refresh_version_rows", "versions", "refresh_delta", "refresh_apply"]
+# the same where fact_events is parquet read by DuckDB (sources.LOCATED): the lookup in two halves, ids then rows
+LOCATED = "_fact_events_located"
+REFRESH_TOUCHED_LOCATED = ["refresh_new", "refresh_locate", "refresh_fetch", *REFRESH_TOUCHED[2:]]
 REFRESH_BACKFILL = ["refresh_backfill_rows", "versions", "refresh_backfill"]
 REFRESH_LOOKBACK = ["refresh_new", "refresh_lookback", "versions", "refresh_lookback_window", "refresh_lookback_apply"]
 GX_AGG_TOTALS = ["gx_agg_version_rows", "versions", "gx_agg_totals"]

@@ -12,7 +12,9 @@ Strategies:
   date). No copy of the history is kept: the lookup reads fact_events where it lies, and the engine skips the files
   and row groups whose statistics hold none of the new rows' event ids, so its cost follows the new rows and the
   parts of fact_events their ids can lie in (time-ordered ids: the recent part; random ids: the event_id column
-  once).
+  once). On DuckDB over parquet files it runs in two halves: the places (file, row) of those ids' rows, reading the
+  event_id column alone, then the other columns of the row groups holding them; a file rewritten in between fails
+  the run.
 - lookback: the fixed-window job: re-read the dates of the window (``evtools.rules.lookback_since``) and
   deduplicate within them, kept to show what it misses: rows arriving for older dates.
 
@@ -42,7 +44,7 @@ import pandas as pd
 
 from evtools import engines, fsutil, pipeline
 from evtools.config import Config
-from evtools.errors import ConcurrentRun, EvtoolsError
+from evtools.errors import ConcurrentRun, EngineError, EvtoolsError
 from evtools.queries import execute, first_row, run
 from evtools.rules import lookback_since
 from evtools.sources import open_sources
@@ -293,12 +295,18 @@ def _run(con: engines.Engine, strategy, full, lookback, until, backfill) -> RunR
             elif mode == "backfill":
                 keys, dates = _backfill(con, backfill, watermark, now)
             elif mode == "incremental" and strategy == "touched":
-                touched = pipeline.REFRESH_TOUCHED
-                pipeline.run(con, touched[:1], params, given=AGGREGATE)
+                located = con.exists(pipeline.LOCATED)
+                touched = pipeline.REFRESH_TOUCHED_LOCATED if located else pipeline.REFRESH_TOUCHED
+                given = AGGREGATE | ({pipeline.LOCATED} if located else set())
+                pipeline.run(con, touched[:1], params, given=given)
                 missed = tuple(first_row(con, "refresh_missed", params))
-                pipeline.run(con, touched[1:-1], params, given=pipeline.made(touched[:1], AGGREGATE))
+                pipeline.run(con, touched[1:2], params, given=pipeline.made(touched[:1], given))
+                _fault("after_locate")
+                pipeline.run(con, touched[2:-1], params, given=pipeline.made(touched[:2], given))
+                if located:
+                    _check_fetch(con)
                 _fault("before_apply")
-                pipeline.run(con, touched[-1:], params, given=pipeline.made(touched[:-1], AGGREGATE))
+                pipeline.run(con, touched[-1:], params, given=pipeline.made(touched[:-1], given))
                 _fault("after_apply")
                 rows_read, keys, dates = first_row(con, "refresh_counts")
             elif mode == "incremental":
@@ -330,6 +338,17 @@ def _run(con: engines.Engine, strategy, full, lookback, until, backfill) -> RunR
             _log_run(con, failed, started, until, "failed", f"{type(e).__name__}: {e}"[:500])
         raise
     return result
+
+
+def _check_fetch(con) -> None:
+    """EngineError when the two halves of the located lookup disagree: fact_events' files changed during the run."""
+    places, fetched, foreign = first_row(con, "refresh_fetch_check")
+    if places != fetched or foreign:
+        raise EngineError(
+            f"fact_events changed during the refresh: the lookup found {places:,} rows of the new rows' event ids "
+            f"and then read {fetched:,} ({foreign:,} of other ids); a file was rewritten or replaced meanwhile. "
+            "Run the refresh again (nothing was written)"
+        )
 
 
 def _backfill(
@@ -390,7 +409,9 @@ def _fault(point: str) -> None:
         return
     if wanted.startswith("hold:"):
         deadline = time.monotonic() + 300
-        while Path(os.environ.get("EVTOOLS_REFRESH_HOLD", "")).is_file() and time.monotonic() < deadline:
+        hold = Path(os.environ.get("EVTOOLS_REFRESH_HOLD", ""))
+        hold.with_name(hold.name + ".reached").touch()  # the test holding the run knows it is here
+        while hold.is_file() and time.monotonic() < deadline:
             time.sleep(0.1)
         return
     if wanted.startswith("kill:"):

@@ -27,6 +27,7 @@ from evtools import engines
 from evtools.config import Config, Source
 from evtools.errors import DataError, interruptible
 from evtools.fsutil import files_at
+from evtools.pipeline import LOCATED
 from evtools.queries import fetch_row, load_sql, quote_ident
 from evtools.schema import SCHEMA, Column
 
@@ -55,6 +56,11 @@ _INTEGER = {
 }
 _TIMESTAMP = {"TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "DATETIME"}
 _ZONED = {"TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ", "TIMESTAMPTZ_NS", "TIMESTAMP_NS WITH TIME ZONE"}
+# LOCATED: fact_events read from parquet files, with each row's place: _file (its file's index in the scan) and _row
+# (its row number in that file). A lookup that finds rows by one column can then read the others of those rows only
+# (refresh_locate.sql, refresh_fetch.sql). Defined when fact_events is parquet and its columns leave DuckDB's virtual
+# columns file_index and file_row_number free.
+_PLACE = {"_evtools_file": "file_index", "_evtools_row": "file_row_number"}
 ABSENT_TYPES = {"id": "BIGINT", "ts": "TIMESTAMP", "date": "DATE", "count": "BIGINT", "version": "BIGINT"}
 """The type of a canonical column a source lacks (an optional column, NULL in its view), by column kind."""
 
@@ -151,6 +157,8 @@ def register(
     if company_type and user_type.upper() != company_type.upper():
         _check_ids_convert(con, source, raw, company_type)
     con.execute(f"CREATE OR REPLACE TEMP VIEW {quote_ident(source.name)} AS {query.sql(dialect='duckdb')}")
+    if source.name == "fact_events":
+        _locate(con, source, raw, types, company_type)
     con.execute(
         "CREATE TEMP TABLE IF NOT EXISTS evtools_columns (source VARCHAR, column_name VARCHAR, user_column VARCHAR)"
     )
@@ -161,6 +169,22 @@ def register(
     )
     log.debug("registered %s from %s", source.name, source.location)
     return files
+
+
+def _locate(con: duckdb.DuckDBPyConnection, source: Source, raw: str, types: dict, company_type: str | None) -> None:
+    """Define ``LOCATED`` over the raw view's located twin (``_raw_relation``), or drop it when there is none."""
+    located = f"{raw}_located"
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_views() WHERE view_name = $n", {"n": located}
+    ).fetchone()[0]
+    if not exists:
+        con.execute(f"DROP VIEW IF EXISTS {quote_ident(LOCATED)}")
+        return
+    query = canonical_select(source, exp.table_(located, quoted=True), types, company_type).select(
+        exp.alias_(exp.column("_evtools_file", quoted=True), "_file", quoted=True),
+        exp.alias_(exp.column("_evtools_row", quoted=True), "_row", quoted=True),
+    )
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {quote_ident(LOCATED)} AS {query.sql(dialect='duckdb')}")
 
 
 def describe(source: Source) -> dict[str, str]:
@@ -293,6 +317,7 @@ def _raw_relation(con: duckdb.DuckDBPyConnection, source: Source, name: str) -> 
             f"{source.location}: a table of a Spark catalog or a database, and this command reads with DuckDB; "
             "quality, reconcile and explain run where the table is (--engine spark or sql)"
         )
+    con.execute(f"DROP VIEW IF EXISTS {quote_ident(name + '_located')}")
     if source.is_duckdb:
         _attach(con, source, name)
         return None
@@ -300,6 +325,9 @@ def _raw_relation(con: duckdb.DuckDBPyConnection, source: Source, name: str) -> 
     try:
         if fmt == "parquet":
             rel = con.read_parquet(files, hive_partitioning=hive, union_by_name=hive)
+            if source.name == "fact_events" and not ({*_PLACE, *_PLACE.values()} & set(rel.columns)):
+                places = ", ".join(f"{virtual} AS {alias}" for alias, virtual in _PLACE.items())
+                rel.project(f"*, {places}").create_view(name + "_located", replace=True)
         elif fmt == "csv":
             rel = con.read_csv(files)
         else:
