@@ -279,8 +279,13 @@ def _write(tmp_path, fact: pd.DataFrame, fmt: str, extra: dict | None = None):
 
 @pytest.mark.parametrize(
     "fmt, extra",
-    [("parquet", None), ("csv", None), ("parquet", {"file_row_number": 0, "file_index": 0})],
-    ids=["parquet: located lookup", "csv: one-pass lookup", "parquet with the place columns' names: one-pass"],
+    [("parquet", None), ("csv", None), ("parquet", {"file_row_number": 0}), ("parquet", {"FILE_INDEX": 0})],
+    ids=[
+        "parquet: located lookup",
+        "csv: one-pass lookup",
+        "parquet with a column named as a place: one-pass",
+        "the same in capitals",
+    ],
 )
 def test_a_row_ingested_at_the_watermark_is_superseded_by_the_next_run(tmp_path, fmt, extra):
     """The row ingested at the watermark itself is part of the history the next run looks up: its correction in the

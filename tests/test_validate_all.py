@@ -418,3 +418,37 @@ def test_rows_without_an_event_id_count_as_the_per_date_path_counts_them(tmp_pat
 def _extra_rows(results: pd.DataFrame) -> pd.DataFrame:
     """The duplicates batch's check of extra rows, one row per date."""
     return results.set_index(["expectation", "column", "date"]).sort_index().loc[("expect_column_sum_to_be_between", "extra")]
+
+
+def test_evidence_names_the_first_ten_companies_in_the_per_date_frames_order():
+    """The evidence of a failing duplicates date: the first 10 distinct companies of its frame in the frame's order
+    (extra descending, then company_id, then event_id, nulls last; gx_fact_duplicates.sql), here against pandas'
+    sort of the same rows: 14 companies with tied extras, event ids missing, two dates."""
+    import random
+
+    import sqlglot.expressions as exp
+
+    from evtools import validate_all
+
+    rng = random.Random(7)
+    rows = []
+    for day in (dt.date(2026, 1, 5), dt.date(2026, 1, 6)):
+        for company in range(1, 15):
+            for _ in range(rng.randint(1, 4)):
+                extra = rng.choice([1, 1, 2, 3])
+                event = rng.choice([None, rng.randint(1, 50)])
+                rows.append((company, day, event, 5, extra + 1, extra))
+    frame = pd.DataFrame(rows, columns=["company_id", "date", "event_id", "events", "n", "extra"])
+    frame["event_id"] = frame["event_id"].astype("Int64")
+    con = duckdb.connect()
+    con.register("frame", frame)
+    con.execute("CREATE TEMP TABLE _gx_batch AS SELECT * FROM frame")
+    query = validate_all._evidence_query("duplicates", exp.true()).sql(dialect="duckdb")
+    days = [dt.date(2026, 1, 5), dt.date(2026, 1, 6)]
+    got = con.execute(query, {"days": days}).df()
+    for day in days:
+        ordered = frame[frame["date"] == day].sort_values(
+            ["extra", "company_id", "event_id"], ascending=[False, True, True], na_position="last", kind="stable"
+        )
+        want = list(dict.fromkeys(ordered["company_id"]))[:10]
+        assert list(got[pd.to_datetime(got["date"]).dt.date == day]["company_id"]) == want

@@ -158,7 +158,6 @@ def names() -> list[str]:
     )
 
 
-
 @cache
 def statements(name: str, dialect: str) -> tuple[exp.Expression, ...]:
     """The rewritten statements of ``sql/<name>.sql`` for ``dialect`` (parsed once per process)."""

@@ -143,7 +143,8 @@ def _validate(con, config, suites, dates, folder, docs, as_of, db, progress, one
     params = parameters(config, lookback, as_of)
     gx_ctx = _Gx(docs)
     attached = "agg_company_daily_events" in suites and _attach_aggregate(con, config, db)
-    watermark = (first_row(con, "refresh_read_state") or (None, None))[1] if attached else None
+    many = one_pass and len(dates) > 1
+    watermark = (first_row(con, "refresh_read_state") or (None, None))[1] if attached and many else None
     rows = []
     for name in suites:
         if name not in SUITES:
@@ -156,7 +157,7 @@ def _validate(con, config, suites, dates, folder, docs, as_of, db, progress, one
         if name != "fact_events":
             target = "agg.agg_company_daily_events" if name == "agg_company_daily_events" else name
             con.execute(f"CREATE OR REPLACE TEMP VIEW _gx_source AS SELECT * FROM {_qualified(target)}")
-        if one_pass and len(dates) > 1:
+        if many:
             from evtools import validate_all
 
             rows += validate_all.validate_suite(

@@ -115,7 +115,8 @@ def timezones(candidates: bool) -> list[str]:
 
 CLASSIFY = ["reconcile_classify"]
 REFRESH_FULL = ["refresh_state", "refresh_full_repeated", "versions", "refresh_full_agg"]
-# the incremental run: ranges are fetched (refresh_ranges) and bound into the lookup between the two halves
+# the incremental run (on a lakehouse, refresh_spark binds the ranges of refresh_ranges into the lookup between
+# the steps before it and the steps after it)
 REFRESH_TOUCHED = ["refresh_new", "refresh_lookup", "refresh_version_rows", "versions", "refresh_delta", "refresh_apply"]
 # the same where fact_events is parquet read by DuckDB (sources.LOCATED): the lookup in two halves, ids then rows
 LOCATED = "_fact_events_located"

@@ -301,7 +301,7 @@ def _run(con: engines.Engine, strategy, full, lookback, until, backfill) -> RunR
                 pipeline.run(con, touched[:1], params, given=given)
                 missed = tuple(first_row(con, "refresh_missed", params))
                 pipeline.run(con, touched[1:2], params, given=pipeline.made(touched[:1], given))
-                _fault("after_locate")
+                _fault("after_locate")  # between the located lookup's halves; after the one-pass lookup
                 pipeline.run(con, touched[2:-1], params, given=pipeline.made(touched[:2], given))
                 if located:
                     _check_fetch(con)
@@ -409,8 +409,9 @@ def _fault(point: str) -> None:
         return
     if wanted.startswith("hold:"):
         deadline = time.monotonic() + 300
-        hold = Path(os.environ.get("EVTOOLS_REFRESH_HOLD", ""))
-        hold.with_name(hold.name + ".reached").touch()  # the test holding the run knows it is here
+        hold = Path(os.environ.get("EVTOOLS_REFRESH_HOLD") or os.devnull)
+        if hold.is_file():
+            hold.with_name(hold.name + ".reached").touch()  # the test holding the run knows it is here
         while hold.is_file() and time.monotonic() < deadline:
             time.sleep(0.1)
         return

@@ -58,8 +58,8 @@ _TIMESTAMP = {"TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "DATET
 _ZONED = {"TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ", "TIMESTAMPTZ_NS", "TIMESTAMP_NS WITH TIME ZONE"}
 # LOCATED: fact_events read from parquet files, with each row's place: _file (its file's index in the scan) and _row
 # (its row number in that file). A lookup that finds rows by one column can then read the others of those rows only
-# (refresh_locate.sql, refresh_fetch.sql). Defined when fact_events is parquet and its columns leave DuckDB's virtual
-# columns file_index and file_row_number free.
+# (refresh_locate.sql, refresh_fetch.sql). Defined when fact_events is parquet and none of its columns is named (in
+# any case: DuckDB's names ignore it) as DuckDB's virtual columns file_index and file_row_number or as their aliases.
 _PLACE = {"_evtools_file": "file_index", "_evtools_row": "file_row_number"}
 ABSENT_TYPES = {"id": "BIGINT", "ts": "TIMESTAMP", "date": "DATE", "count": "BIGINT", "version": "BIGINT"}
 """The type of a canonical column a source lacks (an optional column, NULL in its view), by column kind."""
@@ -325,7 +325,8 @@ def _raw_relation(con: duckdb.DuckDBPyConnection, source: Source, name: str) -> 
     try:
         if fmt == "parquet":
             rel = con.read_parquet(files, hive_partitioning=hive, union_by_name=hive)
-            if source.name == "fact_events" and not ({*_PLACE, *_PLACE.values()} & set(rel.columns)):
+            taken = {c.lower() for c in rel.columns}
+            if source.name == "fact_events" and not ({*_PLACE, *_PLACE.values()} & taken):
                 places = ", ".join(f"{virtual} AS {alias}" for alias, virtual in _PLACE.items())
                 rel.project(f"*, {places}").create_view(name + "_located", replace=True)
         elif fmt == "csv":

@@ -2,7 +2,7 @@
 -- reads: _version_rows
 -- makes: _versions
 -- _version_rows: (as_of, event_id, company_id, date, events, ingested_at, version, key_t, event_ts), one row per
--- fact_events row (or per stored version, with ingested_at = its first arrival), in views: as_of NULL = over all
+-- fact_events row (or per payload, with ingested_at = its first arrival: then n counts 1 per payload), in views: as_of NULL = over all
 -- the rows given, as_of = T = over the rows ingested <= T. key_t: the computation time of the row's key.
 -- _versions: one row per (as_of, event_id, payload): first_at = its first arrival, version = its greatest version
 -- value, n = its rows, is_latest = it is the event's latest version in that view.
