@@ -15,7 +15,7 @@ LEFT JOIN (
     FROM (
         SELECT date, sum(events) AS ev FROM fact_events WHERE ingested_at <= $until GROUP BY date
         UNION ALL
-        SELECT date, -sum(events * CAST(n_by AS HUGEINT)) AS ev FROM _version_rows GROUP BY date
+        SELECT date, -sum(events * n_by) AS ev FROM _version_rows GROUP BY date
         UNION ALL
         SELECT date, sum(events) AS ev FROM _versions WHERE is_latest GROUP BY date
     ) AS parts
