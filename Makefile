@@ -1,4 +1,4 @@
-# evtools: `make demo` runs the investigation on the committed sample, `make test` runs the test suite.
+# evtools: `make demo` runs the investigation on the committed sample, `make test` the quick suite, `make test-all` all of it.
 # Both create .venv with the machine's python3 if it is missing; nothing else needs to be installed.
 
 PYTHON ?= python3
@@ -9,9 +9,11 @@ DEV_STAMP := $(VENV)/.evtools-dev-installed
 CONFIG ?= data/sample/evtools.toml
 LARGE ?= benchmarks/data/large
 ENGINES_SET ?= benchmarks/data/engines-2m
+# two pytest-xdist workers; the tests sharing the Spark JVM, the PostgreSQL server or the installed venv stay in one
+PYTEST_WORKERS ?= -n 2 --dist loadgroup
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-fast lint sample sample-large sample-large-ordered sample-engines bench bench-spark bench-engines clean
+.PHONY: help install demo test test-all lint sample sample-large sample-large-ordered sample-engines bench bench-spark bench-engines clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -33,11 +35,11 @@ demo: $(STAMP) ## run the investigation on the committed sample and render its H
 	$(BIN)/evtools --no-progress report investigation --config $(CONFIG) --out reports
 	@echo "open: $(CURDIR)/reports/index.html"
 
-test: $(DEV_STAMP) ## the whole suite; tests needing Java, Chromium or a database server run where it is installed
-	$(BIN)/python -m pytest
+test: $(DEV_STAMP) ## the suite a contributor runs before each commit: all but the Java, database, browser and install tests
+	$(BIN)/python -m pytest $(PYTEST_WORKERS) --quick
 
-test-fast: $(DEV_STAMP) ## the tests not marked slow, spark, browser or postgres
-	$(BIN)/python -m pytest -m "not slow and not spark and not browser and not postgres"
+test-all: $(DEV_STAMP) ## the whole suite (CI); tests needing Java, Chromium or a database server run where it is installed
+	$(BIN)/python -m pytest $(PYTEST_WORKERS)
 
 lint: $(DEV_STAMP) ## ruff over the code
 	$(BIN)/ruff check src tests benchmarks

@@ -6,7 +6,13 @@ in ``ground_truth_loads.parquet``. Tests compare evtools' figures with those exa
 data/sample itself (its run log, aggregate and reports land in the copy); the session fails if one did.
 
 Tests marked ``spark``, ``browser`` or ``postgres`` need a system component. Where it is missing they are left out with one line
-naming the Debian package to install; under CI (``CI=true``) a missing component is an error.
+naming the Debian package to install; under CI (``CI=true``) a missing component is an error. ``--quick`` (``make
+test``) leaves them out wherever they could run, and the ``install`` tests (a pip install into a new venv) too, with
+one line per marker saying what ``make test-all`` adds.
+
+Under pytest-xdist (``-n 2 --dist loadgroup``) the tests sharing a costly session resource (the Spark JVM, the
+PostgreSQL server, the installed venv) carry an ``xdist_group`` of the marker's name, so each resource is made once
+per run, in one worker; the left-out lines come from the workers and are printed once.
 """
 
 from __future__ import annotations
@@ -71,11 +77,33 @@ COMPONENTS = {
     "browser": Chromium("headless Chromium and its WebDriver", "chromium chromium-driver"),
     "postgres": Postgres("a PostgreSQL server for the sql engine", "postgresql"),
 }
+# markers whose tests ``--quick`` leaves out: the components' and the pip install's
+QUICK_LEAVES_OUT = {**{m: c.what for m, c in COMPONENTS.items()}, "install": "a pip install into a new venv"}
 _LEFT_OUT: list[str] = []
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--quick",
+        action="store_true",
+        help="leave out the tests needing Java, a database server, Chromium or a pip install (make test)",
+    )
+
+
 def pytest_collection_modifyitems(config, items):
+    for item in items:  # one worker per costly resource (see the module docstring)
+        for marker in ("spark", "postgres", "install"):
+            if item.get_closest_marker(marker):
+                item.add_marker(pytest.mark.xdist_group(marker))
+                break
     keep = list(items)
+    if config.getoption("quick"):
+        for marker, what in QUICK_LEAVES_OUT.items():
+            wanting = [item for item in keep if item.get_closest_marker(marker)]
+            if wanting:
+                _LEFT_OUT.append(f"left out {len(wanting)} {marker} tests (they need {what}): make test-all runs them")
+                keep = [item for item in keep if item not in wanting]
+                config.hook.pytest_deselected(items=wanting)
     for marker, component in COMPONENTS.items():
         wanting = [item for item in keep if item.get_closest_marker(marker)]
         why = component.missing() if wanting else None
@@ -92,6 +120,14 @@ def pytest_collection_modifyitems(config, items):
         keep = [item for item in keep if item not in wanting]
         config.hook.pytest_deselected(items=wanting)
     items[:] = keep
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """Under pytest-xdist each worker collects the whole suite: take each left-out line once."""
+    for line in getattr(node, "workeroutput", {}).get("evtools_left_out", []):
+        if line not in _LEFT_OUT:
+            _LEFT_OUT.append(line)
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -112,6 +148,8 @@ def pytest_sessionstart(session):
 
 
 def pytest_sessionfinish(session, exitstatus):
+    if hasattr(session.config, "workeroutput"):  # a pytest-xdist worker: its left-out lines go to the controller
+        session.config.workeroutput["evtools_left_out"] = list(_LEFT_OUT)
     before = getattr(session.config, "_sample_listing", None)
     if before is None:
         return

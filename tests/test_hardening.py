@@ -437,9 +437,11 @@ def test_6_the_aggregate_can_be_read_while_a_refresh_writes(project, tmp_path):
         stderr=subprocess.PIPE,
         text=True,
     )
+    reached = tmp_path / "hold.reached"  # the slow refresh has applied its changes inside its transaction
     deadline = time.monotonic() + 120
-    while not list(config.aggregate_db.parent.glob("*.wal")) and time.monotonic() < deadline:
-        time.sleep(0.2)  # until the slow refresh has written inside its transaction
+    while not reached.exists() and slow.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert reached.exists(), slow.communicate()
     assert refresh.table(config).equals(before)  # readers read the snapshot
     verify = cli(["refresh", "--verify", "--config", str(config_path)])
     assert verify.returncode == 0, verify.stderr

@@ -16,7 +16,7 @@ import pytest
 
 from tests.conftest import ROOT, SAMPLE
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.install]
 IGNORE = shutil.ignore_patterns(
     ".venv",
     ".git",
