@@ -11,12 +11,13 @@ test``) leaves them out wherever they could run, and the ``install`` tests (a pi
 one line per marker saying what ``make test-all`` adds.
 
 Under pytest-xdist (``-n 2 --dist loadgroup``) the tests sharing a costly session resource (the Spark JVM, the
-PostgreSQL server, the installed venv) carry an ``xdist_group`` of the marker's name, so each resource is made once
-per run, in one worker; the left-out lines come from the workers and are printed once.
+PostgreSQL server, the installed venv, the rendered reports) carry an ``xdist_group`` of its name, so each resource
+is made once per run, in one worker; the left-out lines come from the workers and are printed once.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
 import os
 import shutil
@@ -96,6 +97,9 @@ def pytest_collection_modifyitems(config, items):
             if item.get_closest_marker(marker):
                 item.add_marker(pytest.mark.xdist_group(marker))
                 break
+        else:
+            if "rendered_reports" in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.xdist_group("reports"))
     keep = list(items)
     if config.getoption("quick"):
         for marker, what in QUICK_LEAVES_OUT.items():
@@ -180,6 +184,43 @@ def default_config_is_the_copy(sample_dir):
         os.environ.pop(CONFIG_ENV, None)
     else:
         os.environ[CONFIG_ENV] = before
+
+
+NOTEBOOKS = ROOT / "notebooks"
+# rendered in this order: the investigation is the folder's latest run (by generation time, then date), as notify reads
+REPORTED = {"daily": dt.date(2026, 2, 20), "investigation": dt.date(2026, 3, 2)}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """The reports of ``rendered_reports``: the folder, and each report's run record (its run.json)."""
+
+    out: Path
+    config: Path
+    investigation: dict
+    daily: dict
+
+    def run_dir(self, kind: str) -> Path:
+        return self.out / REPORTED[kind].isoformat() / kind
+
+
+@pytest.fixture(scope="session")
+def rendered_reports(tmp_path_factory, sample_dir) -> Rendered:
+    """The daily report of 2026-02-20 and the investigation (all six notebooks, on 2026-03-02), rendered once per
+    run by ``evtools.reports`` from the shipped notebooks into one reports folder, on a copy of the sample with
+    its own (empty) run log and one DuckDB thread (the re-laid files' bytes come out the same every run). Tests
+    read them and never write there."""
+    from evtools import reports
+
+    root = tmp_path_factory.mktemp("rendered")
+    shutil.copytree(sample_dir, root / "sample", ignore=shutil.ignore_patterns(".evtools"))
+    config = root / "sample" / "evtools.toml"
+    config.write_text(config.read_text().replace("[settings]", "[settings]\nthreads = 1"))
+    out = root / "reports"
+    runs = {
+        kind: reports.run_report(kind, config, out, NOTEBOOKS, date=day) for kind, day in REPORTED.items()
+    }
+    return Rendered(out, config, runs["investigation"], runs["daily"])
 
 
 @pytest.fixture(scope="session")

@@ -5,16 +5,12 @@ screenshot of each page is saved beside the report."""
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 from pathlib import Path
 
 import pytest
 
-from evtools import reports
-
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 CHROMIUM, DRIVER = (
     shutil.which("chromium") or "/usr/bin/chromium",
     shutil.which("chromedriver") or "/usr/bin/chromedriver",
@@ -40,17 +36,10 @@ def browser():
     driver.quit()
 
 
-@pytest.fixture(scope="module")
-def rendered(tmp_path_factory, sample_dir):
-    """An investigation and a daily report of a copy of the sample (so the run log starts empty)."""
-    root = tmp_path_factory.mktemp("browser")
-    shutil.copytree(sample_dir, root / "sample", ignore=shutil.ignore_patterns(".evtools"))
-    shutil.copytree(NOTEBOOKS.parent / "expectations", root / "expectations")
-    config = root / "sample" / "evtools.toml"
-    out = root / "reports"
-    investigation = reports.run_report("investigation", config, out, NOTEBOOKS, date=dt.date(2026, 3, 2))
-    daily = reports.run_report("daily", config, out, NOTEBOOKS, date=dt.date(2026, 2, 20))
-    return out, investigation, daily
+@pytest.fixture()
+def rendered(rendered_reports):
+    """The shared investigation and daily report (conftest), as (folder, investigation record, daily record)."""
+    return rendered_reports.out, rendered_reports.investigation, rendered_reports.daily
 
 
 def _pages(out: Path) -> list[Path]:

@@ -1,6 +1,6 @@
-"""Golden files: the investigation's index, the daily verdict and both Slack payloads, rendered from the analyses
-run on a copy of the committed sample (and, for the run history, on the job log of ``evtools.runs_sample``, as a
-report run with ``-p run_log`` reads it).
+"""Golden files: the investigation's index, the daily verdict and both Slack payloads, rendered from the records the
+notebooks made in the reports rendered once per run on a copy of the committed sample (``conftest.rendered_reports``),
+and, for the run history, from the job log of ``evtools.runs_sample``, as a report run with ``-p run_log`` reads it.
 
 Volatile inputs are fixed before rendering: every clock reading (``*seconds*``) is replaced by a constant, the
 report date is given, and the generation time and version are placeholders; everything else (counts, bytes, dates,
@@ -14,28 +14,19 @@ import datetime as dt
 import difflib
 import json
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from evtools import (
-    daily,
-    ddl,
     findings,
-    layout,
     notify,
-    profiling,
-    quality,
-    reconcile,
-    refresh,
     render,
     results,
     runs,
     runs_sample,
 )
 from evtools.config import load_config
-from evtools.sources import open_sources
 
 pytestmark = pytest.mark.slow
 GOLDEN = Path(__file__).parent / "golden"
@@ -71,40 +62,19 @@ def check(name: str, text: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory, sample_dir):
-    folder = tmp_path_factory.mktemp("golden") / "sample"
-    shutil.copytree(sample_dir, folder, ignore=shutil.ignore_patterns(".evtools"))
-    path = folder / "evtools.toml"  # one thread: the re-laid files (and so their bytes) come out the same every run
-    path.write_text(path.read_text().replace("[settings]", "[settings]\nthreads = 1"))
-    return load_config(path)
-
-
-@pytest.fixture(scope="module")
-def investigation(sample, tmp_path_factory):
-    """The records the investigation's notebooks make, computed the way they compute them."""
-    cfg = sample
-    job_log, _ = runs_sample.write(runs_sample.RunLogSpec(), tmp_path_factory.mktemp("runs"))  # a job log, as -p run_log
-    con = open_sources(cfg, names=("fact_events",))
-    full = profiling.profile(con, *profiling.job_query(con))
-    window = profiling.profile(con, *profiling.job_query(con, 2))
-    measured = layout.relay_and_measure(con, cfg, 2, 1)
-    statements = ddl.ddl(ddl.LayoutSpec.from_config(cfg, "fact_events", *layout.date_range(con)))
-    records = {
-        "sources": results.sources(cfg),
-        "profile": {"full": full.totals, "window": window.totals, "flags": full.flags, "window_days": 2},
-        "layout": measured.summary | {"ddl": statements},
-        "quality": quality.analyse(open_sources(cfg), cfg).summary,
-        "reconcile": reconcile.reconcile(open_sources(cfg), cfg).summary,
-        "refresh": refresh.replay(cfg, folder=tmp_path_factory.mktemp("replay")).summary,
-        "history": runs.investigate(cfg, str(job_log)).summary(),
-    }
+def investigation(rendered_reports, tmp_path_factory):
+    """The records the investigation's notebooks made (conftest's rendered report), the run history's from a job
+    log, as a report run with ``-p run_log`` makes it."""
+    cfg = load_config(rendered_reports.config)
+    job_log, _ = runs_sample.write(runs_sample.RunLogSpec(), tmp_path_factory.mktemp("runs"))
+    records = {**rendered_reports.investigation["records"], "history": runs.investigate(cfg, str(job_log)).summary()}
     return steady(json.loads(json.dumps(records, default=str)))
 
 
 @pytest.fixture(scope="module")
-def daily_record(sample, tmp_path_factory):
-    ran = daily.run_daily(sample, DAY, db=tmp_path_factory.mktemp("agg") / "agg.duckdb")
-    return steady(json.loads(json.dumps(ran.summary(), default=str)))
+def daily_record(rendered_reports):
+    """The daily report's record of DAY (conftest's rendered report)."""
+    return steady(rendered_reports.daily["records"]["daily"])
 
 
 def run_json(kind: str, records: dict, pages: list[str]) -> dict:

@@ -9,24 +9,16 @@ import threading
 
 import pytest
 
-from evtools import notify, reports
+from evtools import notify
 from evtools.cli import main
 
 pytestmark = pytest.mark.slow
-NOTEBOOKS = reports.Path(__file__).resolve().parents[1] / "notebooks"
 
 
-@pytest.fixture(scope="module")
-def investigation(tmp_path_factory, sample_dir):
-    out = tmp_path_factory.mktemp("reports")
-    record = reports.run_report(
-        "investigation",
-        sample_dir / "evtools.toml",
-        out,
-        NOTEBOOKS,
-        only=["03_duplicates_late_appends", "04_reconciliation"],
-    )
-    return out, record
+@pytest.fixture()
+def investigation(rendered_reports):
+    """The reports folder (its latest run is the investigation) and the investigation's run record."""
+    return rendered_reports.out, rendered_reports.investigation
 
 
 def test_payload_carries_the_reports_numbers(investigation):
@@ -104,24 +96,18 @@ def test_dry_run_posts_nothing(investigation, monkeypatch, capsys):
     assert '"blocks"' in capsys.readouterr().out
 
 
-def test_daily_report_opens_with_its_verdict(tmp_path, sample_dir):
-    folder = tmp_path / "sample"
-    import shutil
-
-    shutil.copytree(sample_dir, folder, ignore=shutil.ignore_patterns(".evtools"))
-    record = reports.run_report(
-        "daily", folder / "evtools.toml", tmp_path / "r", NOTEBOOKS, date=reports.dt.date(2026, 2, 20)
-    )
+def test_daily_report_opens_with_its_verdict(rendered_reports):
+    record = rendered_reports.daily
     d = record["records"]["daily"]
     assert record["status"] == "ok" and record["headline"].startswith("ATTENTION for 2026-02-20: ")
     failure = d["validation"]["failures"][0]
     assert failure["threshold"] and failure["meaning"] and failure["action"]  # explained, from the suite
-    html = (tmp_path / "r" / "2026-02-20" / "daily" / "daily_report.html").read_text()
+    html = (rendered_reports.run_dir("daily") / "daily_report.html").read_text()
     verdict = html.index('id="verdict"')
     assert verdict < html.index("<h2") and "ATTENTION for 2026-02-20" in html[verdict : verdict + 400]
     assert failure["meaning"] in html and failure["threshold"] in html and failure["observed"] in html
     assert 'href="data_docs/index.html"' in html
-    docs = tmp_path / "r" / "2026-02-20" / "daily" / "data_docs"
+    docs = rendered_reports.run_dir("daily") / "data_docs"
     assert (docs / "index.html").is_file()
     for page in docs.rglob("*.html"):  # readable offline: nothing fetched from elsewhere
         assert not re.search(r"(src|href)=[\"']https?://[^\"']*\.(js|css)", page.read_text()), page

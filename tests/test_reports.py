@@ -116,6 +116,46 @@ def test_a_date_without_data_is_exit_1_before_any_kernel(tmp_path, sample_dir, c
     assert not (tmp_path / "r").exists() and time.perf_counter() - start < 20
 
 
+def _notebook(path: Path, *sources: str) -> None:
+    cells = [nbformat.v4.new_code_cell("config = ''", metadata={"tags": ["parameters"]})]
+    notebook = nbformat.v4.new_notebook(cells=cells + [nbformat.v4.new_code_cell(s) for s in sources])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, path)
+
+
+def test_a_reports_notebooks_share_one_kernel_and_nothing_else(tmp_path, sample_dir):
+    """The second notebook runs in the first one's kernel (same process) with an empty namespace, the run's folder
+    as its working folder (the first left it) and its cells counted from 1."""
+    folder = tmp_path / "nb"
+    folder.mkdir()
+    record = "from evtools import reports\nimport os\nreports.record({name!r}, {{'pid': os.getpid(), 'cwd': os.getcwd(), {extra}}})"
+    _notebook(
+        folder / "01_query_plan.ipynb",
+        "leaked = 1\n__import__('os').chdir('/')",
+        record.format(name="first", extra="'leaked': 'leaked' in dir()"),
+    )
+    _notebook(
+        folder / "02_scan_volume.ipynb",
+        "import math",
+        record.format(name="second", extra="'leaked': 'leaked' in dir()"),
+    )
+    ran = reports.run_report(
+        "investigation",
+        sample_dir / "evtools.toml",
+        tmp_path / "r",
+        folder,
+        date=dt.date(2026, 3, 1),
+        only=["01_query_plan", "02_scan_volume"],
+    )
+    first, second = ran["records"]["first"], ran["records"]["second"]
+    assert first["leaked"] is True and first["cwd"] == "/" and second["pid"] == first["pid"]
+    assert second["leaked"] is False
+    assert Path(second["cwd"]).name.startswith(".investigation.tmp-")  # the run's stage, not where the first went
+    executed = nbformat.read(tmp_path / "r" / "2026-03-01" / "investigation" / "02_scan_volume.ipynb", as_version=4)
+    counts = [c.execution_count for c in executed.cells if c.cell_type == "code"]
+    assert counts == list(range(1, len(counts) + 1)) and len(counts) == 4  # with papermill's injected parameters
+
+
 def test_unknown_parameter_is_rejected(tmp_path, sample_dir):
     with pytest.raises(EvtoolsError, match="unknown parameter nope"):
         reports.run_report(
@@ -127,15 +167,11 @@ def test_unknown_parameter_is_rejected(tmp_path, sample_dir):
         )
 
 
-def test_investigation_notebooks_render_figures_without_code(tmp_path, sample_dir):
-    folder = tmp_path / "sample"
-    shutil.copytree(
-        sample_dir, folder, ignore=shutil.ignore_patterns(".evtools")
-    )  # its own run log and aggregate
-    record = reports.run_report("investigation", folder / "evtools.toml", tmp_path / "r", NOTEBOOKS)
+def test_investigation_notebooks_render_figures_without_code(rendered_reports):
+    record = rendered_reports.investigation
     assert record["status"] == "ok"
     q, r = record["records"]["quality"], record["records"]["reconcile"]
-    run_dir = tmp_path / "r" / record["date"] / "investigation"
+    run_dir = rendered_reports.run_dir("investigation")
     html3 = (run_dir / "03_duplicates_late_appends.html").read_text()
     html4 = (run_dir / "04_reconciliation.html").read_text()
     assert f"{q['duplicate_excess']:,}" in html3 and f"{q['correction_excess']:,}" in html3
