@@ -91,6 +91,7 @@ def pytest_addoption(parser):
     )
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks
 def pytest_collection_modifyitems(config, items):
     for item in items:  # one worker per costly resource (see the module docstring)
         for marker in ("spark", "postgres", "install"):
