@@ -8,7 +8,8 @@ data/sample itself (its run log, aggregate and reports land in the copy); the se
 Tests marked ``spark``, ``browser`` or ``postgres`` need a system component. Where it is missing they are left out with one line
 naming the Debian package to install; under CI (``CI=true``) a missing component is an error. ``--quick`` (``make
 test``) leaves them out wherever they could run, and the ``install`` tests (a pip install into a new venv) too, with
-one line per marker saying what ``make test-all`` adds.
+one line per marker saying what ``make test-all`` adds; its property tests try 10 examples each instead of 30, and
+its exhaustive tests (every date, every command killed) run on a part.
 
 Under pytest-xdist (``-n 2 --dist loadgroup``) the tests sharing a costly session resource (the Spark JVM, the
 PostgreSQL server, the installed venv, the rendered reports) carry an ``xdist_group`` of its name, so each resource
@@ -81,6 +82,18 @@ COMPONENTS = {
 # markers whose tests ``--quick`` leaves out: the components' and the pip install's
 QUICK_LEAVES_OUT = {**{m: c.what for m, c in COMPONENTS.items()}, "install": "a pip install into a new venv"}
 _LEFT_OUT: list[str] = []
+
+
+# property tests: examples per test in make test (--quick) and in make test-all
+EXAMPLES = {"quick": 10, "all": 30}
+
+
+def pytest_configure(config):
+    from hypothesis import settings
+
+    for name, n in EXAMPLES.items():
+        settings.register_profile(name, max_examples=n)
+    settings.load_profile("quick" if config.getoption("quick") else "all")
 
 
 def pytest_addoption(parser):
@@ -165,6 +178,12 @@ def pytest_sessionfinish(session, exitstatus):
         if reporter:
             reporter.write_line(f"evtools: tests wrote into {SAMPLE}: {', '.join(changed[:10])}", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(scope="session")
+def quick(request) -> bool:
+    """True under --quick (make test): an exhaustive test runs on a part of what make test-all runs it on."""
+    return bool(request.config.getoption("quick"))
 
 
 @pytest.fixture(scope="session")

@@ -189,15 +189,18 @@ def test_validate_cli_exit_codes(tmp_path, capsys):
     assert main(["validate", "--config", str(tmp_path / "none.toml")]) == 2
 
 
-def test_validation_from_python_dash_c(sample_config):
-    """A scheduler's `python -c` has a __main__ without a file: importing Great Expectations there must not end the
-    process before the validation ran (pyspark, which GX imports when installed, exits 0 in such a process when grpc
-    is missing): the failed count printed is the one the same validation gives here."""
+@pytest.mark.parametrize("first", ["", "import pyspark.sql\n"], ids=["alone", "after-pyspark"])
+def test_validation_from_python_dash_c(sample_config, first):
+    """A scheduler's `python -c` (or a pytest-xdist worker) has a __main__ without a file: importing Great
+    Expectations there must not end the process before the validation ran (pyspark.sql.connect, which GX imports when
+    pyspark is installed, exits 0 in such a process when grpc is missing), also when pyspark itself was imported
+    before (a Spark engine in the same process): the failed count printed is the one the same validation gives
+    here."""
     import subprocess
     import sys
 
     day = dt.date(2026, 1, 10)
-    code = (
+    code = first + (
         "import datetime as dt, sys\n"
         "from evtools import expectations\nfrom evtools.config import load_config\n"
         "r = expectations.validate(load_config(sys.argv[1]), ('fact_events',), [dt.date(2026, 1, 10)],\n"

@@ -56,9 +56,7 @@ def fact_rows(draw) -> list[tuple]:
 
 dash_row = st.tuples(st.sampled_from(["a", "b"]), st.integers(0, 2), st.integers(0, 20), st.integers(0, 32))
 api_row = st.tuples(st.sampled_from(["a", "b", "c"]), st.integers(0, 2), st.integers(0, 20))
-SETTINGS = settings(
-    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])  # examples: conftest
 
 
 def _fact(rows, versioned: bool) -> pd.DataFrame:

@@ -54,7 +54,7 @@ row = st.tuples(
 )
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])  # examples: conftest
 @given(
     rows=st.lists(row, min_size=1, max_size=30), cuts=st.lists(st.integers(0, 210), min_size=1, max_size=6)
 )

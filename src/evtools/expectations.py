@@ -295,11 +295,12 @@ def _batch_params(con, sql: str, day, params: dict, as_of) -> dict:
     return values
 
 
-# What great_expectations imports when it is installed, which evtools never needs through it: pyspark (imported
-# there under a __main__ without a file, as in `python -c`, it ends the process with exit code 0 and nothing done
-# when grpc is missing), rfc3987_syntax (jsonschema builds its grammar on import: 2.1 of GX's 5.5 s to import) and
+# What great_expectations imports when it is installed, which evtools never needs through it: pyspark and
+# pyspark.sql.connect (the latter, imported under a __main__ without a file, as in `python -c` or a pytest-xdist
+# worker, ends the process with exit code 0 and nothing done when grpc is missing; it is named on its own because
+# pyspark itself may be imported already, by the Spark engine in the same process), rfc3987_syntax (jsonschema builds its grammar on import: 2.1 of GX's 5.5 s to import) and
 # sqlalchemy (GX's SQL data sources: 0.4-0.6 s of the import; evtools' sql engine imports it on its own).
-GX_SKIPS = ("pyspark", "rfc3987_syntax", "sqlalchemy")
+GX_SKIPS = ("pyspark", "pyspark.sql.connect", "rfc3987_syntax", "sqlalchemy")
 
 
 @contextlib.contextmanager
