@@ -10,8 +10,8 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from evtools.config import load_config
-from evtools.sources import open_sources
+from evtools.core.config import load_config
+from evtools.engines.sources import open_sources
 
 CASES: dict[str, tuple[str, Callable[[Path], dict]]] = {}
 
@@ -34,7 +34,7 @@ def groupby(config_path: Path) -> dict:
 
 
 def _quality(config_path: Path):
-    from evtools import quality
+    from evtools.analyses import quality
 
     config = load_config(config_path)
     con = open_sources(config)
@@ -95,7 +95,7 @@ def quality_pandas(config_path: Path) -> dict:
 def reconcile_case(config_path: Path) -> dict:
     import tempfile
 
-    from evtools import reconcile
+    from evtools.analyses import reconcile
 
     config = load_config(config_path)
     result = reconcile.reconcile(open_sources(config), config)
@@ -114,7 +114,7 @@ WORK = Path(__file__).resolve().parent / "work"
 
 @case("layout", "evtools layout: the query set on the ingested files and on the date-partitioned copy")
 def layout_case(config_path: Path) -> dict:
-    from evtools import layout
+    from evtools.analyses import layout
 
     config = load_config(config_path)
     target = WORK / "layouts"
@@ -140,7 +140,7 @@ def profile_overhead(config_path: Path) -> dict:
     import statistics
     import time
 
-    from evtools import profiling
+    from evtools.analyses import profiling
 
     config = load_config(config_path)
     con = open_sources(config, names=("fact_events",), check=False)
@@ -175,8 +175,8 @@ def runs_100k(config_path: Path) -> dict:
     import tempfile
     import time
 
-    from evtools import runs_sample
-    from evtools.cli import main
+    from evtools.analyses import runs_sample
+    from evtools.app.cli import main
 
     log = WORK / "runs_100k" / "job_runs.csv"
     if not log.exists():  # made once, outside the timing
@@ -205,7 +205,7 @@ def _refresh_db(config) -> Path:
     """An aggregate built as of the day before the last ingestion day (rebuilt when missing), one per data set."""
     import datetime as dt
 
-    from evtools import refresh
+    from evtools.analyses import refresh
 
     db = WORK / f"refresh_base-{config.root.name}.duckdb"
     newest = (
@@ -228,7 +228,7 @@ def refresh_full(config_path: Path) -> dict:
     import tempfile
     import time
 
-    from evtools import refresh
+    from evtools.analyses import refresh
 
     config = load_config(config_path)
     with tempfile.TemporaryDirectory(dir=WORK if WORK.exists() else None) as tmp:
@@ -246,7 +246,7 @@ def _daily(config, base: Path) -> dict:
     import tempfile
     import time
 
-    from evtools import refresh
+    from evtools.analyses import refresh
 
     WORK.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=WORK) as tmp:
@@ -284,7 +284,7 @@ def refresh_ordered(config_path: Path) -> dict:
     import tempfile
     import time
 
-    from evtools import refresh
+    from evtools.analyses import refresh
 
     config = load_config(ordered_twin(config_path))
     WORK.mkdir(parents=True, exist_ok=True)
@@ -303,7 +303,7 @@ def refresh_ordered(config_path: Path) -> dict:
 def validate_day(config_path: Path) -> dict:
     import datetime as dt
 
-    from evtools import expectations
+    from evtools.analyses import expectations
 
     config = load_config(config_path)
     db = _refresh_db(config)
@@ -327,8 +327,8 @@ def validate_all(config_path: Path) -> dict:
     import logging
     import tempfile
 
-    from evtools import expectations
-    from evtools.queries import load_sql
+    from evtools.analyses import expectations
+    from evtools.engines.queries import load_sql
 
     config = load_config(config_path)
     db = _refresh_db(config)
@@ -342,8 +342,8 @@ def validate_all(config_path: Path) -> dict:
             if hasattr(record, "batch_seconds"):
                 seconds[record.batch] = round(record.batch_seconds, 2)
 
-    logging.getLogger("evtools.validate_all").addHandler(Timings())
-    logging.getLogger("evtools.validate_all").setLevel(logging.INFO)
+    logging.getLogger("evtools.analyses.validate_all").addHandler(Timings())
+    logging.getLogger("evtools.analyses.validate_all").setLevel(logging.INFO)
     with tempfile.TemporaryDirectory() as tmp:
         result = expectations.validate(
             config, dates=dates, folder=root, docs=Path(tmp) / "data_docs", as_of=dt.datetime(2026, 1, 2), db=db
@@ -390,7 +390,8 @@ def _jvm_peak_mb() -> float | None:
 
 @case("spark_quality", "evtools quality --engine spark (local[2]; JVM start included)")
 def spark_quality(config_path: Path) -> dict:
-    from evtools import quality, spark
+    from evtools.analyses import quality
+    from evtools.engines import spark
 
     config = _spark_config(config_path)
     s = quality.analyse(spark.connect(config), config).summary
@@ -405,7 +406,8 @@ def spark_quality(config_path: Path) -> dict:
 
 @case("spark_reconcile", "evtools reconcile --engine spark (local[2]; JVM start included)")
 def spark_reconcile(config_path: Path) -> dict:
-    from evtools import reconcile, spark
+    from evtools.analyses import reconcile
+    from evtools.engines import spark
 
     config = _spark_config(config_path)
     s = reconcile.reconcile(spark.connect(config), config).summary
@@ -424,7 +426,7 @@ def spark_reconcile(config_path: Path) -> dict:
 def spark_refresh_full(config_path: Path) -> dict:
     import tempfile
 
-    from evtools import refresh_spark
+    from evtools.analyses import refresh_spark
 
     WORK.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=WORK) as tmp:
@@ -440,7 +442,8 @@ def spark_refresh_daily(config_path: Path) -> dict:
     import tempfile
     import time
 
-    from evtools import refresh_spark, spark
+    from evtools.analyses import refresh_spark
+    from evtools.engines import spark
 
     WORK.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=WORK) as tmp:
@@ -532,7 +535,7 @@ def refresh_history(config_path: Path) -> dict:
     import shutil
     import tempfile
 
-    from evtools import refresh
+    from evtools.analyses import refresh
 
     kinds = {"random": config_path}
     if ordered_twin(config_path).is_file():
@@ -646,7 +649,7 @@ def dbt_peer(config_path: Path) -> dict:
 
     import duckdb
 
-    from evtools import refresh
+    from evtools.analyses import refresh
 
     newest = (
         open_sources(load_config(config_path), names=("fact_events",), check=False)
@@ -701,7 +704,7 @@ def _exact(config_path: Path, folder: Path, new_day) -> Path:
     """evtools' exact aggregate as of the end of ``new_day`` (the day the peer's daily run added)."""
     import datetime as dt
 
-    from evtools import refresh
+    from evtools.analyses import refresh
 
     db = folder / "exact.duckdb"
     refresh.refresh(

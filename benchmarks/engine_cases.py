@@ -27,8 +27,9 @@ from pathlib import Path
 import pandas as pd
 
 from cases import WORK, _jvm_peak_mb, _spark_config, case
-from evtools import engines, quality, reconcile, refresh
-from evtools.config import Config, load_config, parse_config
+from evtools.analyses import quality, reconcile, refresh
+from evtools.core.config import Config, load_config, parse_config
+from evtools.engines import base as engines
 
 ENGINES = ("duckdb", "postgres", "spark")
 NAMES = {"duckdb": "DuckDB", "postgres": "PostgreSQL", "spark": "Spark local[2]"}
@@ -217,7 +218,7 @@ def engines_spark(config_path: Path) -> dict:
         return {
             "skipped": "needs Java 17+ (Debian openjdk-17-jre-headless) and pyspark (pip install '.[spark]')"
         }
-    from evtools import refresh_spark
+    from evtools.analyses import refresh_spark
 
     aggregate = folder("spark").with_name("spark-lake")
     shutil.rmtree(aggregate, ignore_errors=True)

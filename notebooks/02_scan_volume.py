@@ -24,9 +24,11 @@ from pathlib import Path
 
 from IPython.display import display
 
-from evtools import ddl, layout, plots, render, reports, tables
-from evtools.config import load_config
-from evtools.sources import open_sources
+from evtools.analyses import ddl, layout
+from evtools.app import reports
+from evtools.core.config import load_config
+from evtools.engines.sources import open_sources
+from evtools.present import plots, render, tables
 
 cfg = load_config(config)
 con = open_sources(cfg, names=("fact_events",))

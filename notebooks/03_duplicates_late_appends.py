@@ -19,9 +19,11 @@ report_dir: str = ""  # where the report is written (set by evtools report); ful
 # %%
 from IPython.display import display
 
-from evtools import plots, quality, render, reports, tables
-from evtools.config import load_config
-from evtools.sources import open_sources
+from evtools.analyses import quality
+from evtools.app import reports
+from evtools.core.config import load_config
+from evtools.engines.sources import open_sources
+from evtools.present import plots, render, tables
 
 cfg = load_config(config)
 con = open_sources(cfg)

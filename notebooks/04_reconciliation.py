@@ -24,10 +24,12 @@ report_dir: str = ""  # where the report is written (set by evtools report); ful
 # %%
 from IPython.display import display
 
-from evtools import plots, reconcile, render, reports, tables
-from evtools.config import load_config
-from evtools.quality import Scope
-from evtools.sources import open_sources
+from evtools.analyses import reconcile
+from evtools.analyses.quality import Scope
+from evtools.app import reports
+from evtools.core.config import load_config
+from evtools.engines.sources import open_sources
+from evtools.present import plots, render, tables
 
 cfg = load_config(config)
 con = open_sources(cfg)

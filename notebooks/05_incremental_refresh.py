@@ -23,8 +23,10 @@ import datetime as dt
 
 from IPython.display import display
 
-from evtools import plots, refresh, render, reports, tables
-from evtools.config import load_config
+from evtools.analyses import refresh
+from evtools.app import reports
+from evtools.core.config import load_config
+from evtools.present import plots, render, tables
 
 cfg = load_config(config)
 result = refresh.replay(

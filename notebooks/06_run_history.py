@@ -21,8 +21,10 @@ report_dir: str = ""  # where the report is written (set by evtools report); ful
 # %%
 from IPython.display import display
 
-from evtools import plots, render, reports, runs, runs_text, tables
-from evtools.config import load_config
+from evtools.analyses import runs
+from evtools.app import reports
+from evtools.core.config import load_config
+from evtools.present import plots, render, runs_text, tables
 
 cfg = load_config(config)
 result = runs.investigate(

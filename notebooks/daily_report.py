@@ -26,8 +26,9 @@ from pathlib import Path
 
 from IPython.display import display
 
-from evtools import daily, plots, render, reports, tables
-from evtools.config import load_config
+from evtools.app import daily, reports
+from evtools.core.config import load_config
+from evtools.present import plots, render, tables
 
 cfg = load_config(config)
 result = daily.run_daily(

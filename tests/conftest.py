@@ -29,8 +29,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from evtools.config import CONFIG_ENV, load_config
-from evtools.sources import open_sources
+from evtools.core.config import CONFIG_ENV, load_config
+from evtools.engines.sources import open_sources
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
@@ -227,10 +227,10 @@ class Rendered:
 @pytest.fixture(scope="session")
 def rendered_reports(tmp_path_factory, sample_dir) -> Rendered:
     """The daily report of 2026-02-20 and the investigation (all six notebooks, on 2026-03-02), rendered once per
-    run by ``evtools.reports`` from the shipped notebooks into one reports folder, on a copy of the sample with
+    run by ``evtools.app.reports`` from the shipped notebooks into one reports folder, on a copy of the sample with
     its own (empty) run log and one DuckDB thread (the re-laid files' bytes come out the same every run). Tests
     read them and never write there."""
-    from evtools import reports
+    from evtools.app import reports
 
     root = tmp_path_factory.mktemp("rendered")
     shutil.copytree(sample_dir, root / "sample", ignore=shutil.ignore_patterns(".evtools"))
@@ -246,7 +246,7 @@ def rendered_reports(tmp_path_factory, sample_dir) -> Rendered:
 @pytest.fixture(scope="session")
 def large_dir(tmp_path_factory) -> Path:
     """A generated 2M-row set with time-ordered event ids (the sample's are random), shared by the engines' tests."""
-    from evtools.sample import SampleSpec, generate
+    from evtools.analyses.sample import SampleSpec, generate
 
     folder = tmp_path_factory.mktemp("large")
     generate(SampleSpec(rows=2_000_000, companies=200, days=120, seed=3, ordered_ids=True), folder, progress=False)

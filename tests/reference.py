@@ -1,6 +1,6 @@
 """An independent reference implementation of evtools' definitions, in plain Python over small frames.
 
-Written from the contract in ``evtools.rules``, ``evtools.quality`` and ``evtools.reconcile``, not from the SQL: one
+Written from the contract in ``evtools.core.rules``, ``evtools.analyses.quality`` and ``evtools.analyses.reconcile``, not from the SQL: one
 event at a time, one key at a time, with loops a reader can check by eye. Tests compare evtools with it key by key.
 Frames use the canonical columns: fact (event_id, company_id, date, events, ingested_at[, version]), dashboard
 (company_id, date, events[, computed_at]), api (company_id, date, events); dates are ``datetime.date``, times are

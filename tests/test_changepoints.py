@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from evtools import changepoints as cp
+from evtools.analyses import changepoints as cp
 
 
 def _rss_polyfit(x, y) -> float:

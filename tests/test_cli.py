@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from evtools.cli import main
+from evtools.app.cli import main
 from tests.conftest import write_config
 
 
@@ -66,7 +66,7 @@ def test_usage_error_exits_2(capsys):
 
 def test_console_script_runs_without_traceback(tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "evtools.cli", "sources", "--config", str(tmp_path / "none.toml")],
+        [sys.executable, "-m", "evtools.app.cli", "sources", "--config", str(tmp_path / "none.toml")],
         capture_output=True,
         text=True,
     )
@@ -85,8 +85,8 @@ def test_sample_command_writes_a_usable_sample(tmp_path, capsys):
 
 
 def test_every_subcommand_has_its_function():
-    from evtools.cli import COMMANDS
-    from evtools.cliargs import build_parser
+    from evtools.app.cli import COMMANDS
+    from evtools.app.cliargs import build_parser
 
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
@@ -101,7 +101,7 @@ def test_global_flags_work_after_the_subcommand(sample_dir, capsys):
 
 
 def test_every_subcommand_help_says_what_it_does_and_writes():
-    from evtools.cliargs import COMMANDS, build_parser
+    from evtools.app.cliargs import COMMANDS, build_parser
 
     sub = next(a for a in build_parser()._actions if a.dest == "command")
     for name, parser in sub.choices.items():

@@ -18,11 +18,12 @@ import duckdb
 import pandas as pd
 import pytest
 
-from evtools import database, quality, reconcile, refresh
-from evtools.cli import main
-from evtools.config import load_config
-from evtools.errors import ConcurrentRun
-from evtools.sources import open_sources
+from evtools.analyses import quality, reconcile, refresh
+from evtools.app.cli import main
+from evtools.core.config import load_config
+from evtools.core.errors import ConcurrentRun
+from evtools.engines import database
+from evtools.engines.sources import open_sources
 from tests.conftest import PG_PASSWORD_ENV, write_config
 from tests.test_foreign_schema import MAPPING  # the same user's column names
 
@@ -293,7 +294,7 @@ def test_layout_ddl_runs_in_postgres_with_the_data_and_a_default_partition(confi
     their partitions, the dates after it in DEFAULT, and a one-date query reading one partition."""
     import psycopg
 
-    from evtools import ddl
+    from evtools.analyses import ddl
 
     _, remote = configs
     spec = ddl.LayoutSpec.from_config(remote, "lake.facts", "2026-01-01", "2026-01-31")

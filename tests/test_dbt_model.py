@@ -18,8 +18,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from evtools import ddl, refresh
-from evtools.config import load_config
+from evtools.analyses import ddl, refresh
+from evtools.core.config import load_config
 from tests.conftest import write_config
 from tests.test_foreign_schema import MAPPING
 

@@ -6,10 +6,10 @@ import pytest
 import sqlglot
 from sqlglot.errors import ErrorLevel
 
-from evtools import dialects
-from evtools.cli import main
-from evtools.config import load_config
-from evtools.errors import ConfigError
+from evtools.app.cli import main
+from evtools.core.config import load_config
+from evtools.core.errors import ConfigError
+from evtools.engines import dialects
 from tests.conftest import write_config
 
 

@@ -7,7 +7,7 @@ transpiled query back is not running it: this test is what makes a dialect "exec
 
 Spark runs every query that reads and writes temporary tables only. The refresh's table writes (DELETE, INSERT,
 CREATE TABLE in the aggregate's schema) are not Spark's way: its refresh writes date partitions through the
-``lake_*`` queries and runs the rest of the refresh's reads through ``evtools.refresh_spark``, which
+``lake_*`` queries and runs the rest of the refresh's reads through ``evtools.analyses.refresh_spark``, which
 tests/test_spark.py runs against DuckDB's refresh run by run.
 """
 
@@ -21,10 +21,11 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from evtools import dialects, pipeline, reconcile
-from evtools.config import load_config
-from evtools.queries import arrow, drop, execute, register
-from evtools.sources import open_sources
+from evtools.analyses import reconcile
+from evtools.core.config import load_config
+from evtools.engines import dialects, pipeline
+from evtools.engines.queries import arrow, drop, execute, register
+from evtools.engines.sources import open_sources
 from tests.conftest import PG_PASSWORD_ENV, write_config
 
 NOW = dt.datetime(2026, 3, 2, 12)
@@ -202,7 +203,7 @@ def test_every_query_on_postgres_equals_duckdb(sample_config, reference, postgre
         f'dashboard = "table:canon.dashboard"\n[engine]\nkind = "sql"\nurl = "{postgres.url}"\n'
         f'password_env = "{PG_PASSWORD_ENV}"\n[settings]\ntimezones = ["America/New_York", "Asia/Tokyo"]\n',
     ))
-    from evtools import database
+    from evtools.engines import database
 
     con = database.connect(config)
     setup("postgres", con, state_sample(sample_config))
@@ -214,7 +215,7 @@ def test_every_query_on_postgres_equals_duckdb(sample_config, reference, postgre
 
 @pytest.mark.spark
 def test_every_query_on_spark_equals_duckdb(sample_config, reference):
-    from evtools import spark
+    from evtools.engines import spark
 
     config = dataclasses.replace(sample_config, engine=dataclasses.replace(sample_config.engine, kind="spark"))
     con = spark.connect(config)

@@ -11,11 +11,11 @@ import duckdb
 import pandas as pd
 import pytest
 
-from evtools import expectations as ex
-from evtools import refresh
-from evtools.config import load_config
-from evtools.errors import ConfigError
-from evtools.sample import SampleSpec, generate
+from evtools.analyses import expectations as ex
+from evtools.analyses import refresh
+from evtools.analyses.sample import SampleSpec, generate
+from evtools.core.config import load_config
+from evtools.core.errors import ConfigError
 
 ROOT = ex.Path(__file__).resolve().parents[1]
 SUITES = ROOT / "expectations"
@@ -166,7 +166,7 @@ def test_broken_suite_file_names_the_file(tmp_path, content, message):
 
 
 def test_validate_cli_exit_codes(tmp_path, capsys):
-    from evtools.cli import main
+    from evtools.app.cli import main
 
     config, meta = _sample(tmp_path)
     args = [

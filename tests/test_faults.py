@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from evtools import refresh
-from evtools.config import load_config
+from evtools.analyses import refresh
+from evtools.core.config import load_config
 from tests.conftest import SAMPLE
 from tests.test_hardening import digest
 

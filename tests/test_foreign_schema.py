@@ -6,9 +6,9 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from evtools import quality, reconcile, refresh
-from evtools.config import load_config
-from evtools.sources import open_sources
+from evtools.analyses import quality, reconcile, refresh
+from evtools.core.config import load_config
+from evtools.engines.sources import open_sources
 from tests.conftest import write_config
 
 MAPPING = """[columns.fact_events]

@@ -1,6 +1,6 @@
 """Golden files: the investigation's index, the daily verdict and both Slack payloads, rendered from the records the
 notebooks made in the reports rendered once per run on a copy of the committed sample (``conftest.rendered_reports``),
-and, for the run history, from the job log of ``evtools.runs_sample``, as a report run with ``-p run_log`` reads it.
+and, for the run history, from the job log of ``evtools.analyses.runs_sample``, as a report run with ``-p run_log`` reads it.
 
 Volatile inputs are fixed before rendering: every clock reading (``*seconds*``) is replaced by a constant, the
 report date is given, and the generation time and version are placeholders; everything else (counts, bytes, dates,
@@ -18,15 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from evtools import (
-    findings,
-    notify,
-    render,
-    results,
-    runs,
-    runs_sample,
-)
-from evtools.config import load_config
+from evtools.analyses import runs, runs_sample
+from evtools.app import notify
+from evtools.core.config import load_config
+from evtools.present import findings, render, results
 
 pytestmark = pytest.mark.slow
 GOLDEN = Path(__file__).parent / "golden"

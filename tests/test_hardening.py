@@ -19,9 +19,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from evtools import refresh
-from evtools.cli import main
-from evtools.config import load_config
+from evtools.analyses import refresh
+from evtools.app.cli import main
+from evtools.core.config import load_config
 from tests.conftest import SAMPLE
 
 TOKEN = "secret-token-XYZ"
@@ -56,7 +56,7 @@ def failed(capsys, code: int, argv: list[str], expected: int, first: str) -> str
 def cli(argv: list[str], env: dict | None = None, **kw) -> subprocess.CompletedProcess:
     """evtools as a separate process."""
     return subprocess.run(
-        [sys.executable, "-m", "evtools.cli", *argv],
+        [sys.executable, "-m", "evtools.app.cli", *argv],
         capture_output=True,
         text=True,
         env={**os.environ, "EVTOOLS_NO_PROGRESS": "1", **(env or {})},
@@ -161,7 +161,7 @@ def test_3_a_bad_parameter_or_a_failed_run_keeps_the_previous_report(
 
 @pytest.mark.slow
 def test_3_two_reports_into_one_folder_take_turns(reports_with_a_good_run, capsys):
-    from evtools.fsutil import locked
+    from evtools.core.fsutil import locked
 
     out, argv = reports_with_a_good_run
     before = digest(out)
@@ -351,7 +351,7 @@ def test_4_a_signal_inside_a_query_is_exit_130_with_a_run_record(project, tmp_pa
         [
             sys.executable,
             "-m",
-            "evtools.cli",
+            "evtools.app.cli",
             "profile",
             "--config",
             str(project / "evtools.toml"),
@@ -425,7 +425,7 @@ def test_6_the_aggregate_can_be_read_while_a_refresh_writes(project, tmp_path):
         [
             sys.executable,
             "-m",
-            "evtools.cli",
+            "evtools.app.cli",
             "refresh",
             "--config",
             str(config_path),
@@ -589,7 +589,7 @@ def test_10_duplicate_column_names_are_refused(project, tmp_path, capsys, good_o
 def test_10_the_kernel_start_follows_the_timeout(monkeypatch, tmp_path):
     import papermill
 
-    from evtools import reports
+    from evtools.app import reports
 
     seen = {}
     monkeypatch.setattr(papermill, "execute_notebook", lambda *a, **kw: seen.update(kw))
@@ -610,7 +610,7 @@ def test_run_log_records_the_exit_code_and_error(project, capsys):
 
 
 def test_library_errors_map_to_the_table():
-    from evtools.errors import classify
+    from evtools.core.errors import classify
 
     assert classify(duckdb.OutOfMemoryException("x")).exit_code == 3
     assert classify(duckdb.ParserException("x")).exit_code == 2

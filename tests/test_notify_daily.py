@@ -9,8 +9,8 @@ import threading
 
 import pytest
 
-from evtools import notify
-from evtools.cli import main
+from evtools.app import notify
+from evtools.app.cli import main
 
 pytestmark = pytest.mark.slow
 

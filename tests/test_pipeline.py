@@ -9,8 +9,9 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from evtools import pipeline, validate_all
-from evtools.queries import load_sql
+from evtools.analyses import validate_all
+from evtools.engines import pipeline
+from evtools.engines.queries import load_sql
 
 NAMES = sorted(
     p.name[:-4]

@@ -7,9 +7,9 @@ import re
 import pytest
 import sqlglot
 
-from evtools import ddl, layout, profiling
-from evtools.config import load_config
-from evtools.sources import open_sources
+from evtools.analyses import ddl, layout, profiling
+from evtools.core.config import load_config
+from evtools.engines.sources import open_sources
 from tests.conftest import write_config
 
 
@@ -109,7 +109,7 @@ def test_ddl_parses_and_names_the_users_keys(tmp_path):
 
 
 def test_profile_and_layout_cli(sample_dir, tmp_path, capsys):
-    from evtools.cli import main
+    from evtools.app.cli import main
 
     config = str(sample_dir / "evtools.toml")
     assert main(["profile", "--config", config, "--out", str(tmp_path / "p")]) == 0

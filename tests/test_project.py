@@ -10,10 +10,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from evtools import config as config_module
-from evtools.cli import main
-from evtools.config import find_config, load_config
-from evtools.errors import ConfigError
+from evtools.app.cli import main
+from evtools.core import config as config_module
+from evtools.core.config import find_config, load_config
+from evtools.core.errors import ConfigError
 from tests.conftest import ROOT, SAMPLE
 
 
@@ -125,8 +125,8 @@ def test_default_config_is_found_the_same_way_from_any_folder(tmp_path, monkeypa
 
 
 def test_shipped_suites_and_notebooks_are_the_repositorys(sample_config):
-    from evtools.expectations import _default_folder, default_suites
-    from evtools.reports import default_notebooks
+    from evtools.analyses.expectations import _default_folder, default_suites
+    from evtools.app.reports import default_notebooks
 
     assert sorted(p.name for p in default_suites().glob("*.json")) == sorted(
         p.name for p in (ROOT / "expectations").glob("*.json")

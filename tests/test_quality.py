@@ -35,9 +35,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from evtools import quality
-from evtools.config import load_config
-from evtools.sources import open_sources
+from evtools.analyses import quality
+from evtools.core.config import load_config
+from evtools.engines.sources import open_sources
 from tests.conftest import write_config
 
 KEY = ["company_id", "date"]
@@ -239,7 +239,7 @@ def test_sample_lag_coverage_and_lookback(sample_con, sample_config, fact_frame)
 
 
 def test_quality_cli_writes_the_four_files(sample_dir, tmp_path, capsys):
-    from evtools.cli import main
+    from evtools.app.cli import main
 
     out = tmp_path / "q"
     assert main(["quality", "--config", str(sample_dir / "evtools.toml"), "--out", str(out)]) == 0

@@ -10,10 +10,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from evtools import reconcile
-from evtools.config import load_config
-from evtools.quality import Scope
-from evtools.sources import open_sources
+from evtools.analyses import reconcile
+from evtools.analyses.quality import Scope
+from evtools.core.config import load_config
+from evtools.engines.sources import open_sources
 from tests.conftest import write_config
 
 KEY = ["company_id", "date"]
@@ -117,7 +117,7 @@ def test_timezone_is_the_cause_when_day_bucketing_is_the_only_fault(tmp_path):
     """A generated set whose only fault is local-day bucketing in the API for 2 companies (no retries, replays,
     corrections, late or missing records). Arrivals take under a day, so only the last date can hold events not yet
     ingested. Every other differing key belongs to a zone company and is explained by its zone."""
-    from evtools.sample import SampleSpec, generate
+    from evtools.analyses.sample import SampleSpec, generate
 
     spec = SampleSpec(
         rows=20_000,
@@ -308,14 +308,14 @@ def test_explain_evidence_adds_up_to_the_waterfall(sample_config):
 
 
 def test_explain_unknown_key_is_a_clear_error(sample_config):
-    from evtools.errors import DataError
+    from evtools.core.errors import DataError
 
     with pytest.raises(DataError, match="company 999 on 2026-01-05: no such key"):
         reconcile.explain(open_sources(sample_config), sample_config, "999", "2026-01-05")
 
 
 def test_reconcile_and_explain_cli(sample_dir, tmp_path, capsys):
-    from evtools.cli import main
+    from evtools.app.cli import main
 
     config = str(sample_dir / "evtools.toml")
     assert (
@@ -363,7 +363,7 @@ def test_company_ids_of_different_types_still_join(tmp_path):
 
 
 def test_dashboard_without_computation_time_needs_the_setting(tmp_path):
-    from evtools.errors import DataError
+    from evtools.core.errors import DataError
 
     fact = _fact([(1, "a", D1, 5, "2026-01-01 10:00")])
     dash = _keys([("a", D1, 5)], ["company_id", "date", "events"])

@@ -18,9 +18,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evtools import quality, reconcile, refresh
-from evtools.config import load_config
-from evtools.sources import open_sources
+from evtools.analyses import quality, reconcile, refresh
+from evtools.core.config import load_config
+from evtools.engines.sources import open_sources
 from tests import reference
 from tests.conftest import write_config
 
@@ -207,7 +207,7 @@ def test_refresh_in_steps_equals_the_reference(tmp_path_factory, rows, cuts, ver
 def test_the_job_query_printed_for_the_warehouse_equals_the_reference(tmp_path_factory, rows, versioned):
     """The corrected job query the report gives to apply (generated from sql/versions.sql), run as written on the
     canonical fact_events, sums the reference's latest versions on every key."""
-    from evtools.dialects import latest_job
+    from evtools.engines.dialects import latest_job
 
     fact = _fact(rows, versioned)
     config = _setup(tmp_path_factory.mktemp("job"), fact)

@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evtools import refresh
-from evtools.config import load_config
-from evtools.errors import ConcurrentRun, EvtoolsError
+from evtools.analyses import refresh
+from evtools.core.config import load_config
+from evtools.core.errors import ConcurrentRun, EvtoolsError
 from tests import reference
 from tests.conftest import write_config
 
@@ -120,7 +120,7 @@ def _refresh_cli(sample_dir, db) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "evtools.cli",
+        "evtools.app.cli",
         "refresh",
         "--config",
         str(sample_dir / "evtools.toml"),
@@ -206,7 +206,7 @@ def test_backfill_rebuilds_the_dates_from_the_state(sample_config, sample_db):
 
 
 def test_refresh_cli_verify_exit_codes(sample_dir, tmp_path, capsys):
-    from evtools.cli import main
+    from evtools.app.cli import main
 
     config = str(sample_dir / "evtools.toml")
     db = tmp_path / "agg.duckdb"
@@ -247,7 +247,7 @@ def test_lookup_ranges_split_at_the_widest_gaps():
 def test_daily_runs_on_time_ordered_ids_equal_the_reference(tmp_path):
     """A sample whose event ids increase with time (the lookup's ranges are then narrow), refreshed at every
     midnight of its last 12 days, equals the reference after each run."""
-    from evtools.sample import SampleSpec, generate
+    from evtools.analyses.sample import SampleSpec, generate
 
     generate(
         SampleSpec(rows=20_000, companies=8, days=20, seed=3, ordered_ids=True),
@@ -310,8 +310,8 @@ def test_a_row_ingested_at_the_watermark_is_superseded_by_the_next_run(tmp_path,
         {"company_id": "a", "date": BASE.date(), "events": 10, "rows": 2},
         {"company_id": "b", "date": BASE.date(), "events": 4, "rows": 1},
     ]
-    from evtools import pipeline
-    from evtools.sources import open_sources
+    from evtools.engines import pipeline
+    from evtools.engines.sources import open_sources
 
     con = open_sources(config, names=("fact_events",))
     located = con.execute(

@@ -17,9 +17,9 @@ import nbformat
 import pandas as pd
 import pytest
 
-from evtools import reports
-from evtools.cli import main
-from evtools.errors import EvtoolsError
+from evtools.app import reports
+from evtools.app.cli import main
+from evtools.core.errors import EvtoolsError
 
 HERE = Path(__file__).parent
 NOTEBOOKS = HERE.parent / "notebooks"

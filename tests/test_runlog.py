@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from evtools.cli import main
+from evtools.app.cli import main
 
 
 def test_every_command_appends_one_record_to_its_configs_log(sample_dir, tmp_path):

@@ -11,9 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evtools import runs, runs_sample, runs_text
-from evtools.cli import main
-from evtools.config import load_config
+from evtools.analyses import runs, runs_sample
+from evtools.app.cli import main
+from evtools.core.config import load_config
+from evtools.present import runs_text
 from tests.conftest import write_config
 
 JOBS = ("warehouse.load_orders", "warehouse.rollup_daily", "crm.sync_contacts", "reports.refresh_dims")
@@ -258,7 +259,8 @@ def test_report_and_slack_hooks_carry_the_findings(tmp_path):
     """A job log's findings reach the report's "what is wrong" and the Slack update; evtools' own log's do not."""
     import datetime as dt
 
-    from evtools import findings, notify
+    from evtools.app import notify
+    from evtools.present import findings
 
     path, _ = _log(tmp_path)
     record = json.loads(json.dumps(runs.investigate(None, str(path)).summary(), default=str))
@@ -276,7 +278,7 @@ def test_report_and_slack_hooks_carry_the_findings(tmp_path):
 
 
 def test_config_runs_table_is_checked(tmp_path):
-    from evtools.errors import ConfigError
+    from evtools.core.errors import ConfigError
 
     base = '[sources]\nfact_events = "f.parquet"\n'
     for text, message in [
@@ -315,7 +317,7 @@ def test_notebook_06_on_a_job_log(tmp_path, sample_dir):
     import re
     import shutil
 
-    from evtools import reports
+    from evtools.app import reports
 
     path, _ = _log(tmp_path)
     folder = tmp_path / "sample"

@@ -16,10 +16,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from evtools.errors import DataError
-from evtools.queries import run
-from evtools.runs_read import LogSpec, read_log
-from evtools.sources import connect
+from evtools.analyses.runs_read import LogSpec, read_log
+from evtools.core.errors import DataError
+from evtools.engines.queries import run
+from evtools.engines.sources import connect
 
 DBT = Path(__file__).parent / "fixtures" / "dbt_runs"
 

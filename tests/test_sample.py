@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evtools.sample import SampleSpec, generate
+from evtools.analyses.sample import SampleSpec, generate
 from tests import reference
 
 KEY = ["company_id", "date"]
@@ -181,7 +181,7 @@ def test_waterfall_truth_adds_up(truth):
 
 @pytest.mark.parametrize("field", ["rows", "companies", "days"])
 def test_bad_spec_is_rejected(field, tmp_path):
-    from evtools.errors import EvtoolsError
+    from evtools.core.errors import EvtoolsError
 
     with pytest.raises(EvtoolsError, match=field):
         generate(SampleSpec(**{field: 0}), tmp_path / "x", progress=False)

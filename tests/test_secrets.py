@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from evtools.cli import main
+from evtools.app.cli import main
 from tests.conftest import SAMPLE
 
 pytestmark = pytest.mark.slow

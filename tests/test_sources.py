@@ -11,10 +11,10 @@ import datetime as dt
 import duckdb
 import pytest
 
-from evtools.config import load_config
-from evtools.errors import ConfigError, DataError
-from evtools.queries import quote_ident
-from evtools.sources import open_sources
+from evtools.core.config import load_config
+from evtools.core.errors import ConfigError, DataError
+from evtools.engines.queries import quote_ident
+from evtools.engines.sources import open_sources
 from tests.conftest import write_config
 
 FOREIGN = {

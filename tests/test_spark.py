@@ -13,12 +13,13 @@ import json
 import pandas as pd
 import pytest
 
-from evtools import quality, reconcile, refresh, refresh_spark, spark
-from evtools.cli import main
-from evtools.config import load_config
-from evtools.errors import DataError
-from evtools.refresh import FAULT_ENV
-from evtools.sources import open_sources
+from evtools.analyses import quality, reconcile, refresh, refresh_spark
+from evtools.analyses.refresh import FAULT_ENV
+from evtools.app.cli import main
+from evtools.core.config import load_config
+from evtools.core.errors import DataError
+from evtools.engines import spark
+from evtools.engines.sources import open_sources
 
 pytestmark = pytest.mark.spark
 
@@ -209,7 +210,7 @@ def test_spark_parser_accepts_every_query(sample_config):
     its query (Spark allows no parameter markers in a view's body) and registers the result."""
     from sqlglot import exp
 
-    from evtools import dialects
+    from evtools.engines import dialects
 
     parser = spark.session(on_spark(sample_config))._jsparkSession.sessionState().sqlParser()
     for name in dialects.names():

@@ -31,12 +31,12 @@ import duckdb
 import pandas as pd
 import pytest
 
-from evtools import expectations as ex
-from evtools import refresh
-from evtools.config import load_config
-from evtools.queries import load_sql
-from evtools.sample import SampleSpec, generate
-from evtools.sources import open_sources
+from evtools.analyses import expectations as ex
+from evtools.analyses import refresh
+from evtools.analyses.sample import SampleSpec, generate
+from evtools.core.config import load_config
+from evtools.engines.queries import load_sql
+from evtools.engines.sources import open_sources
 from tests.conftest import write_config
 from tests.test_foreign_schema import MAPPING
 
@@ -180,7 +180,7 @@ def per_date(faulty) -> pd.DataFrame:
 
 def test_all_dates_in_one_pass_equal_the_per_date_path(faulty, per_date, tmp_path, caplog):
     config, suites, as_of, dates = faulty
-    with caplog.at_level(logging.INFO, logger="evtools.validate_all"):
+    with caplog.at_level(logging.INFO, logger="evtools.analyses.validate_all"):
         fast = ex.validate(config, dates=dates, folder=suites, as_of=as_of, docs=tmp_path / "docs")
     assert (
         len(fast.results)
@@ -333,7 +333,7 @@ def test_a_foreign_schema_gives_the_per_date_results(foreign, faulty):
 
 
 def test_validate_all_cli_exits_1_with_the_per_date_results(faulty, per_date, tmp_path):
-    from evtools.cli import main
+    from evtools.app.cli import main
 
     config, suites, as_of, dates = faulty
     args = ["validate", "--all", "--suite", "api_daily", "--config", str(config.path), "--suites", str(suites)]
@@ -430,7 +430,7 @@ def test_evidence_names_the_first_ten_companies_in_the_per_date_frames_order():
 
     import sqlglot.expressions as exp
 
-    from evtools import validate_all
+    from evtools.analyses import validate_all
 
     rng = random.Random(7)
     rows = []

@@ -23,17 +23,17 @@ def main() -> None:
     try:
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, _early)
-        from evtools import errors
+        from evtools.core import errors
 
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, errors.interrupt_handler)
-        from evtools import cli
+        from evtools.app import cli
 
         code = cli.main()
     except SystemExit as e:  # argparse: --help, or a usage error it has printed
         code = e.code if isinstance(e.code, int) else 0 if e.code is None else 2
     except KeyboardInterrupt:  # before the CLI's own error boundary (its imports) or after it
-        loaded = sys.modules.get("evtools.errors")
+        loaded = sys.modules.get("evtools.core.errors")
         name = (loaded and loaded.interrupted_by()) or signal.Signals(_received[0] if _received else 2).name
         sys.stderr.write(f"evtools: interrupted ({name})\n")
         code = 130

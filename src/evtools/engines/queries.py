@@ -1,0 +1,76 @@
+"""The package's SQL: one ``.sql`` file per purpose under ``evtools/sql``, in DuckDB's dialect.
+
+Values always travel as bound parameters (``$name``); identifiers from the config go through ``quote_ident``.
+Every function takes a DuckDB connection or any ``evtools.engines.base.Engine`` (Spark, a SQL database), which runs the
+same queries transpiled to its dialect; the analyses are written once against these functions.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+
+@cache
+def load_sql(name: str) -> str:
+    """The text of ``sql/<name>.sql``."""
+    return resources.files("evtools").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
+
+
+def quote_ident(name: str) -> str:
+    """Quote an identifier for DuckDB: wrap in double quotes, double any inner double quote."""
+    if not isinstance(name, str) or not name or "\x00" in name:
+        raise ValueError(f"not a usable identifier: {name!r}")
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _engine(con: Any):
+    from evtools.engines.base import of
+
+    return of(con)
+
+
+def run(con: Any, name: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+    """Run a named query with bound parameters; the (small) result of its last statement as a DataFrame."""
+    return _engine(con).run(name, params)
+
+
+def arrow(con: Any, name: str, params: dict[str, Any] | None = None) -> pa.Table:
+    """Run a named query; the result of its last statement as an Arrow table (no pandas copy)."""
+    return _engine(con).arrow(name, params)
+
+
+def execute(con: Any, name: str, params: dict[str, Any] | None = None) -> None:
+    """Run a named script (DDL, INSERT, ...), statement by statement, with bound parameters."""
+    _engine(con).execute(name, params)
+
+
+def fetch_row(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None) -> tuple:
+    """The first row of a query on a DuckDB connection, with the result drained so the connection is free again."""
+    rows = con.execute(sql, params or {}).fetchall()
+    return rows[0] if rows else ()
+
+
+def first_row(con: Any, name: str, params: dict[str, Any] | None = None) -> tuple:
+    """The first row of a named query (empty when it has none)."""
+    return _engine(con).first_row(name, params)
+
+
+def exists(con: Any, name: str) -> bool:
+    """True when a temp table or view ``name`` is defined on ``con``."""
+    return _engine(con).exists(name)
+
+
+def drop(con: Any, name: str) -> None:
+    """Drop the temp table or view ``name`` if there is one."""
+    _engine(con).drop(name)
+
+
+def register(con: Any, name: str, table: pa.Table) -> None:
+    """A small Arrow table from the client as the temp table ``name`` on ``con``."""
+    _engine(con).register(name, table)
