@@ -426,11 +426,11 @@ def spark_reconcile(config_path: Path) -> dict:
 def spark_refresh_full(config_path: Path) -> dict:
     import tempfile
 
-    from evtools.analyses import refresh_spark
+    from evtools.analyses import refresh
 
     WORK.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=WORK) as tmp:
-        r = refresh_spark.refresh(_spark_config(config_path, Path(tmp) / "lake"), full=True)
+        r = refresh.refresh(_spark_config(config_path, Path(tmp) / "lake"), full=True)
     return {"keys": r.keys_changed, "rows": r.rows_read, "jvm_peak_mb": _jvm_peak_mb()}
 
 
@@ -442,7 +442,7 @@ def spark_refresh_daily(config_path: Path) -> dict:
     import tempfile
     import time
 
-    from evtools.analyses import refresh_spark
+    from evtools.analyses import refresh
     from evtools.engines import spark
 
     WORK.mkdir(parents=True, exist_ok=True)
@@ -451,11 +451,11 @@ def spark_refresh_daily(config_path: Path) -> dict:
         con = spark.connect(config, names=("fact_events",), check=False)
         newest = con.first_row("newest_ingested")[0]
         until = dt.datetime.combine(newest.date() - dt.timedelta(days=30), dt.time())
-        refresh_spark.refresh(config, until=until, full=True, con=con)
+        refresh.refresh(config, until=until, full=True, con=con)
         start = time.perf_counter()
-        r = refresh_spark.refresh(config, until=until + dt.timedelta(days=1), con=con)
+        r = refresh.refresh(config, until=until + dt.timedelta(days=1), con=con)
         seconds = time.perf_counter() - start
-        same = refresh_spark.verify(config, con).empty
+        same = refresh.verify(config, con=con).empty
     return {
         "run_s": round(seconds, 3),
         "new_rows": r.rows_read,
@@ -734,7 +734,7 @@ def gx_import(config_path: Path) -> dict:
     import sys
     import time
 
-    code = "from evtools import expectations\nexpectations._Gx(None)\nprint('ready')\n"
+    code = "from evtools.analyses import gx\ngx._Gx(None)\nprint('ready')\n"
     start = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     seconds = time.perf_counter() - start

@@ -30,6 +30,7 @@ from cases import WORK, _jvm_peak_mb, _spark_config, case
 from evtools.analyses import quality, reconcile, refresh
 from evtools.core.config import Config, load_config, parse_config
 from evtools.engines import base as engines
+from evtools.engines import connect
 
 ENGINES = ("duckdb", "postgres", "spark")
 NAMES = {"duckdb": "DuckDB", "postgres": "PostgreSQL", "spark": "Spark local[2]"}
@@ -113,7 +114,7 @@ def measure(engine: str, config: Config, con, run_refresh: Callable, table: Call
 )
 def engines_duckdb(config_path: Path) -> dict:
     config = load_config(config_path)
-    con, open_s = _timed(lambda: engines.open_engine(config))
+    con, open_s = _timed(lambda: connect.open_engine(config))
     db = folder("duckdb").with_suffix(".duckdb")
     db.unlink(missing_ok=True)
     figures = measure(
@@ -145,7 +146,7 @@ def engines_postgres(config_path: Path) -> dict:
         source = load_config(config_path)
         load_s, rows, version = _load(source, url)
         config = _sql_config(source, url)
-        con, open_s = _timed(lambda: engines.open_engine(config))
+        con, open_s = _timed(lambda: connect.open_engine(config))
         figures = measure(
             "postgres",
             config,
@@ -218,18 +219,16 @@ def engines_spark(config_path: Path) -> dict:
         return {
             "skipped": "needs Java 17+ (Debian openjdk-17-jre-headless) and pyspark (pip install '.[spark]')"
         }
-    from evtools.analyses import refresh_spark
-
     aggregate = folder("spark").with_name("spark-lake")
     shutil.rmtree(aggregate, ignore_errors=True)
     config = _spark_config(config_path, aggregate)
-    con, open_s = _timed(lambda: engines.open_engine(config))
+    con, open_s = _timed(lambda: connect.open_engine(config))
     figures = measure(
         "spark",
         config,
         con,
-        lambda until, full: refresh_spark.refresh(config, until=until, full=full, con=con),
-        lambda: refresh_spark.table(config, con),
+        lambda until, full: refresh.refresh(config, until=until, full=full, con=con),
+        lambda: refresh.table(config, con=con),
     )
     shutil.rmtree(aggregate, ignore_errors=True)
     return {"open_s": open_s, **figures, "jvm_peak_mb": _jvm_peak_mb()}

@@ -7,7 +7,7 @@ transpiled query back is not running it: this test is what makes a dialect "exec
 
 Spark runs every query that reads and writes temporary tables only. The refresh's table writes (DELETE, INSERT,
 CREATE TABLE in the aggregate's schema) are not Spark's way: its refresh writes date partitions through the
-``lake_*`` queries and runs the rest of the refresh's reads through ``evtools.analyses.refresh_spark``, which
+``lake_*`` queries and runs the rest of the refresh's reads through ``evtools.engines.lake``, which
 tests/test_spark.py runs against DuckDB's refresh run by run.
 """
 

@@ -16,6 +16,7 @@ from evtools.analyses import refresh
 from evtools.analyses.sample import SampleSpec, generate
 from evtools.core.config import load_config
 from evtools.core.errors import ConfigError
+from evtools.engines import aggfile
 
 ROOT = ex.Path(__file__).resolve().parents[1]
 SUITES = ROOT / "expectations"
@@ -130,7 +131,7 @@ def test_aggregate_total_differing_from_the_source_fails(tmp_path):
     config, meta = _sample(tmp_path, retry_rate=0.05)
     refresh.refresh(config)
     # the published aggregate (the snapshot readers open) is what the suite validates
-    con = duckdb.connect(str(refresh.snapshot_path(config.aggregate_db)))
+    con = duckdb.connect(str(aggfile.snapshot_path(config.aggregate_db)))
     con.execute(
         "UPDATE agg_company_daily_events SET events = events + 7 WHERE date = $d AND company_id = 1001",
         {"d": DAY},

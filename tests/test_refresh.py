@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from evtools.analyses import refresh
 from evtools.core.config import load_config
 from evtools.core.errors import ConcurrentRun, EvtoolsError
+from evtools.engines import aggfile, lake
 from tests import reference
 from tests.conftest import write_config
 
@@ -142,12 +143,12 @@ def test_a_killed_refresh_leaves_everything_as_before(sample_config, sample_db, 
 
 
 def test_a_second_refresh_fails_clearly_or_waits(sample_config, sample_db):
-    with refresh.locked(sample_db), pytest.raises(ConcurrentRun, match="another refresh is running"):
+    with aggfile.locked(sample_db), pytest.raises(ConcurrentRun, match="another refresh is running"):
         refresh.refresh(sample_config, sample_db, until=dt.datetime(2026, 2, 5))
     acquired = threading.Event()
 
     def hold():
-        with refresh.locked(sample_db):
+        with aggfile.locked(sample_db):
             acquired.set()
             threading.Event().wait(1.0)
 
@@ -228,7 +229,7 @@ def test_lookup_ranges_split_at_the_widest_gaps():
         "CREATE TEMP TABLE _touched AS SELECT unnest([1, 2, 3, 50, 51, 1000, 1001, 5000, 9000, 9001, 20000, 30000])"
         " AS event_id"
     )
-    got = refresh.lookup_ranges(con)
+    got = lake.lookup_ranges(con)
     assert [(got[f"lo{i}"], got[f"hi{i}"]) for i in range(1, 9)] == [
         (1, 1),
         (2, 3),
@@ -240,7 +241,7 @@ def test_lookup_ranges_split_at_the_widest_gaps():
         (30000, 30000),
     ]
     con.execute("CREATE OR REPLACE TEMP TABLE _touched AS SELECT unnest(['b7', 'a1', 'c0']) AS event_id")
-    got = refresh.lookup_ranges(con)
+    got = lake.lookup_ranges(con)
     assert (got["lo1"], got["hi1"], got["lo2"]) == ("a1", "c0", None)
 
 

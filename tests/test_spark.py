@@ -13,7 +13,7 @@ import json
 import pandas as pd
 import pytest
 
-from evtools.analyses import quality, reconcile, refresh, refresh_spark
+from evtools.analyses import quality, reconcile, refresh
 from evtools.analyses.refresh import FAULT_ENV
 from evtools.app.cli import main
 from evtools.core.config import load_config
@@ -132,7 +132,7 @@ def test_refresh_touched_matches_duckdb_run_by_run(config, steps, cons, tmp_path
     untils = [None if f is None else first + span * f for f in steps]
     modes = []
     for until in untils:
-        got = refresh_spark.refresh(spark_config, until=until, con=sp)
+        got = refresh.refresh(spark_config, until=until, con=sp)
         expected = refresh.refresh(config, tmp_path / "agg.duckdb", until=until)
         assert (got.mode, got.rows_read, got.keys_changed, got.dates_recomputed) == (
             expected.mode,
@@ -141,11 +141,11 @@ def test_refresh_touched_matches_duckdb_run_by_run(config, steps, cons, tmp_path
             expected.dates_recomputed,
         )
         assert_same_frame(
-            refresh_spark.table(spark_config, sp).drop(columns="refreshed_at"),
+            refresh.table(spark_config, con=sp).drop(columns="refreshed_at"),
             refresh.table(config, tmp_path / "agg.duckdb").drop(columns="refreshed_at"),
         )
         modes.append(got.mode)
-    assert refresh_spark.verify(spark_config, sp).empty
+    assert refresh.verify(spark_config, con=sp).empty
     expected_modes = ["full", "incremental", "incremental", "noop", "incremental"]
     assert modes == (expected_modes if len(steps) == 5 else ["full", "incremental"])
 
@@ -153,14 +153,14 @@ def test_refresh_touched_matches_duckdb_run_by_run(config, steps, cons, tmp_path
 def test_refresh_rewrites_only_touched_partitions(sample_config, tmp_path):
     config = on_spark(sample_config, tmp_path)
     con = spark.connect(config, names=("fact_events",))
-    refresh_spark.refresh(config, until=dt.datetime(2026, 2, 1), con=con)
+    refresh.refresh(config, until=dt.datetime(2026, 2, 1), con=con)
     lake = tmp_path / "lake" / "agg"
     before = {p.name: p.stat().st_mtime_ns for p in lake.iterdir() if p.name.startswith("date=")}
-    run = refresh_spark.refresh(config, until=dt.datetime(2026, 2, 2), con=con)
+    run = refresh.refresh(config, until=dt.datetime(2026, 2, 2), con=con)
     after = {p.name: p.stat().st_mtime_ns for p in lake.iterdir() if p.name.startswith("date=")}
     changed = {name for name in after if before.get(name) != after[name]}
     assert run.mode == "incremental" and 0 < len(changed) < len(before)
-    agg = refresh_spark.table(config, con)
+    agg = refresh.table(config, con=con)
     rewritten = agg[agg["refreshed_at"] == agg["refreshed_at"].max()]["date"]
     assert changed == {f"date={d.date().isoformat()}" for d in rewritten}
 
@@ -169,18 +169,18 @@ def test_refresh_rewrites_only_touched_partitions(sample_config, tmp_path):
 def test_refresh_interrupted_run_is_discarded_or_finished(sample_config, tmp_path, monkeypatch, point):
     config = on_spark(sample_config, tmp_path)
     con = spark.connect(config, names=("fact_events",))
-    refresh_spark.refresh(config, until=dt.datetime(2026, 2, 1), con=con)
+    refresh.refresh(config, until=dt.datetime(2026, 2, 1), con=con)
     monkeypatch.setenv(FAULT_ENV, f"raise:{point}")
     with pytest.raises(RuntimeError, match="injected fault"):
-        refresh_spark.refresh(config, until=dt.datetime(2026, 2, 20), con=con)
+        refresh.refresh(config, until=dt.datetime(2026, 2, 20), con=con)
     monkeypatch.delenv(FAULT_ENV)
     state = json.loads((tmp_path / "lake" / "_state.json").read_text())
     assert state["watermark"] == "2026-02-01T00:00:00"  # the live state is the last committed run's
-    run = refresh_spark.refresh(config, until=dt.datetime(2026, 2, 20), con=con)
+    run = refresh.refresh(config, until=dt.datetime(2026, 2, 20), con=con)
     # before COMMIT the staging is discarded and the run redone; after it the next run finds the work done
     assert run.mode == ("incremental" if point == "before_commit" else "noop")
     assert not (tmp_path / "lake" / "_staging").exists()
-    assert refresh_spark.verify(config, con).empty
+    assert refresh.verify(config, con=con).empty
 
 
 def test_cli_engine_spark(sample_config, tmp_path, capsys):

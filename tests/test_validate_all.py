@@ -35,6 +35,7 @@ from evtools.analyses import expectations as ex
 from evtools.analyses import refresh
 from evtools.analyses.sample import SampleSpec, generate
 from evtools.core.config import load_config
+from evtools.engines import aggfile
 from evtools.engines.queries import load_sql
 from evtools.engines.sources import open_sources
 from tests.conftest import write_config
@@ -158,7 +159,7 @@ def faulty(tmp_path_factory):
 def _raise_one_aggregate_key(config) -> None:
     """DAY_AGG's fault: the aggregate's events of its first company on DAY_AGG raised by 7, in the database and in
     the snapshot its readers (validate) open."""
-    for path in {config.aggregate_db, refresh.readable(config.aggregate_db)}:
+    for path in {config.aggregate_db, aggfile.readable(config.aggregate_db)}:
         con = duckdb.connect(str(path))
         con.execute(
             "UPDATE agg_company_daily_events SET events = events + 7 "

@@ -3,10 +3,10 @@
 The package is in layers, each importing only those below it (``tests/test_layers.py`` holds them to it)::
 
     app        cli, cliargs, project, reports, daily, notify
-    present    results, conclusions, findings, fmt, plots, render, tables, output, runs_text
+    present    results, conclusions, findings, plots, render, tables, output, runs_text
     analyses   profiling, layout, quality, reconcile, refresh, runs, validate, sample, ...
     engines    queries, pipeline, dialects, sources (DuckDB), spark, database, behind base.Engine
-    core       config, schema, rules, errors, redact, fsutil
+    core       config, schema, rules, errors, redact, fsutil, fmt
 
 The names below, and every module by its short name (``from evtools import quality``, ``import
 evtools.config``), load on first use, so ``evtools`` starts (and installs its signal handlers) before DuckDB is
@@ -39,11 +39,11 @@ _HOME = {
 }
 # every module's layer: ``evtools.<name>`` is ``evtools.<layer>.<name>`` (the engine interface is engines.base)
 LAYERS = {
-    "core": "config errors fsutil redact rules schema",
-    "engines": "base database dialects pipeline queries sources spark",
-    "analyses": "changepoints dbt_model ddl expectations layout profiling quality reconcile refresh refresh_spark "
-    "runlog runs runs_read runs_sample sample scripts summary validate_all",
-    "present": "conclusions findings fmt output plots render results runs_text tables",
+    "core": "config errors fmt fsutil redact rules schema",
+    "engines": "aggfile base connect database dialects faults lake pipeline queries sources spark sqlfiles store",
+    "analyses": "changepoints dbt_model ddl expectations gx layout profiling quality reconcile refresh "
+    "runlog runs runs_findings runs_read runs_sample sample scripts summary validate_all",
+    "present": "conclusions findings output plots render results runs_text tables",
     "app": "cli cliargs daily notify project reports",
 }
 MODULES = {name: f"evtools.{layer}.{name}" for layer, names in LAYERS.items() for name in names.split()}

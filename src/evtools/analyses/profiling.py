@@ -44,9 +44,10 @@ class Profile:
     def has(self, flag: str) -> bool:
         return any(f["flag"] == flag for f in self.flags)
 
-    def write(self, out: Path) -> list[Path]:
-        from evtools.present import plots
-
+    def write(self, out: Path, figures: dict | None = None) -> list[Path]:
+        """profile.json and operators.parquet in ``out``, with each matplotlib figure of ``figures`` (file name:
+        figure, e.g. the plan drawn by ``plots.plan_tree``), all published together."""
+        figures = figures or {}
         with atomic_dir(out) as tmp:
             (tmp / "profile.json").write_text(
                 json.dumps(
@@ -55,8 +56,9 @@ class Profile:
                 + "\n"
             )
             write_parquet(self.operators, tmp / "operators.parquet")
-            plots.plan_tree(self.operators, self.totals).savefig(tmp / "plan.png", dpi=110)
-        return [Path(out) / n for n in ("profile.json", "operators.parquet", "plan.png")]
+            for name, figure in figures.items():
+                figure.savefig(tmp / name, dpi=110)
+        return [Path(out) / n for n in ("profile.json", "operators.parquet", *figures)]
 
 
 def profile(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None) -> Profile:

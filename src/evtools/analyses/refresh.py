@@ -30,11 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import decimal
 import logging
-import os
-import re
-import shutil
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -42,19 +38,17 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from evtools.core import fsutil
 from evtools.core.config import Config
-from evtools.core.errors import ConcurrentRun, EngineError, EvtoolsError
+from evtools.core.errors import EvtoolsError
 from evtools.core.rules import lookback_since
 from evtools.engines import base as engines
-from evtools.engines import pipeline
-from evtools.engines.queries import execute, first_row, run
+from evtools.engines import connect, pipeline, store
+from evtools.engines.faults import FAULT_ENV  # noqa: F401  (the test seam's variable, named where users look)
+from evtools.engines.queries import first_row
 from evtools.engines.sources import open_sources
 
 log = logging.getLogger(__name__)
 STRATEGIES = ("touched", "lookback")
-AGGREGATE = pipeline.made(["refresh_state"]) | pipeline.AGGREGATE
-FAULT_ENV = "EVTOOLS_REFRESH_FAULT"  # test seam: "raise", "kill" or "hold" in the middle of a run's transaction
 
 
 @dataclass(frozen=True)
@@ -74,84 +68,6 @@ class RunResult:
     future_rows: int = (
         0  # among them, rows whose ingested_at is later than the run's start (a wrong clock or value)
     )
-
-
-def locked(db: Path, wait: float = 0.0):
-    """Hold an exclusive lock on ``db`` (``<db>.lock`` beside the file it resolves to, so a symlink to it shares the
-    lock) for the run; wait up to ``wait`` seconds for it."""
-    db = Path(db).resolve()
-    path = db.with_name(db.name + ".lock")
-    return fsutil.locked(path, wait, str(db), f"another refresh is running (it holds {path})")
-
-
-def attach(con: duckdb.DuckDBPyConnection, db: Path, wait: float = 0.0) -> None:
-    """Open the aggregate database ``db`` as ``agg`` for writing, its state tables made. Another process holding it
-    open (DuckDB locks the file) is waited for up to ``wait`` seconds, then ConcurrentRun: readers should open the
-    snapshot (``snapshot_path``)."""
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            con.execute("ATTACH $p AS agg", {"p": str(db)})
-            break
-        except duckdb.Error as e:  # another process: a lock conflict; this one: "already attached"
-            if "lock" not in str(e).lower() and "already attached" not in str(e):
-                raise EvtoolsError(
-                    f"{db}: cannot open as the aggregate's DuckDB database: {_line(e)}"
-                ) from None
-            if time.monotonic() >= deadline:
-                raise ConcurrentRun(
-                    f"{db}: another process has the aggregate database open; readers open its snapshot "
-                    f"{snapshot_path(db).name}; wait for it or pass --wait SECONDS"
-                ) from None
-            time.sleep(0.2)
-    execute(con, "refresh_state")
-    if "evtools_latest" in _tables(con, "agg"):
-        con.execute("DETACH agg")
-        raise EvtoolsError(
-            f"{db}: built by an earlier evtools under another latest-version rule; rebuild it with refresh --full "
-            "into a new --db"
-        )
-
-
-def _tables(con: duckdb.DuckDBPyConnection, database: str) -> set[str]:
-    rows = con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = $d", {"d": database})
-    return {r[0] for r in rows.fetchall()}
-
-
-def snapshot_path(db: Path) -> Path:
-    """The read-only snapshot of ``db`` that readers open (``<db stem>.snapshot.duckdb`` beside it)."""
-    return Path(db).with_name(f"{Path(db).stem}.snapshot.duckdb")
-
-
-def readable(db: Path) -> Path:
-    """What a reader opens: the snapshot when there is one, else the database itself (built by an older evtools)."""
-    snap = snapshot_path(db)
-    return snap if snap.is_file() else Path(db)
-
-
-def publish_snapshot(db: Path) -> Path:
-    """Copy the aggregate's database file ``db`` (closed, checkpointed: no WAL beside it) to a new file and switch it
-    in as the snapshot with one rename: a reader sees the previous run's or this one's, never a mix. The copy costs
-    what the file's bytes cost (the aggregate, not the history)."""
-    snap = snapshot_path(db)
-    for stray in snap.parent.glob(f".{snap.name}.tmp-*"):  # a killed run's (this run holds the lock)
-        stray.unlink(missing_ok=True)
-    wal = db.with_name(db.name + ".wal")
-    if wal.exists():
-        raise EvtoolsError(f"{wal}: left after the aggregate was checkpointed and closed; expected none")
-    tmp = snap.with_name(f".{snap.name}.tmp-{os.getpid()}")
-    try:
-        shutil.copyfile(db, tmp)
-        fsutil.sync(tmp)  # on disk before the rename points readers at it
-        os.replace(tmp, snap)
-        fsutil.sync(snap.parent)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return snap
-
-
-def _line(e: Exception) -> str:
-    return str(e).strip().splitlines()[0]
 
 
 def clamp_until(con, until: dt.datetime | None, now: dt.datetime) -> tuple[dt.datetime, int, int]:
@@ -177,11 +93,6 @@ def clamp_until(con, until: dt.datetime | None, now: dt.datetime) -> tuple[dt.da
     return until, int(waiting), int(future)
 
 
-def state(con) -> tuple[str | None, dt.datetime | None]:
-    """(strategy, watermark) of the aggregate attached as ``agg``; (None, None) before its first build."""
-    return first_row(con, "refresh_read_state") or (None, None)
-
-
 def refresh(
     config: Config,
     db: Path | str | None = None,
@@ -193,62 +104,19 @@ def refresh(
     wait: float = 0.0,
     con=None,
 ) -> RunResult:
-    """One refresh run of the aggregate in ``db``: on DuckDB a database file (default: settings.aggregate_db), on
-    the sql engine a schema of the database (default: ``[engine] schema``); ``con``: an open session of the
-    config's engine (default: one opened, and closed after the run)."""
+    """One refresh run of the aggregate where the config's engine keeps it: on DuckDB a database file ``db``
+    (default: settings.aggregate_db), on the sql engine a schema of the database (default: ``[engine] schema``), on
+    Spark parquet under ``[engine] aggregate_path``; ``con``: an open session of the config's engine (default: one
+    opened, and closed after the run)."""
     if strategy not in STRATEGIES:
         raise EvtoolsError(f"refresh --strategy: expected one of {', '.join(STRATEGIES)}, found '{strategy}'")
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     lookback = config.settings.lookback_days if lookback_days is None else lookback_days
     with _session(config, con) as engine:
         until, waiting, future = clamp_until(engine, until, now)
-        with engine.aggregate(config, db, wait):
-            result = _run(engine, strategy, full, lookback, until, backfill)
+        with store.opened(engine, config, db, wait) as place:
+            result = _run(place, strategy, full, lookback, until, backfill)
     return replace(result, waiting_rows=waiting, future_rows=future)
-
-
-PER_THREAD = 32 * 2**20  # what one thread of DuckDB's spilling hash aggregate needs to make progress
-_UNITS = {
-    "": 1,
-    "b": 1,
-    "kb": 1e3,
-    "mb": 1e6,
-    "gb": 1e9,
-    "tb": 1e12,
-    "kib": 2**10,
-    "mib": 2**20,
-    "gib": 2**30,
-}
-_UNITS["tib"] = 2**40
-
-
-def memory_bytes(limit: str) -> float:
-    """A memory_limit setting ("500MB", "2GiB", "80%") in bytes."""
-    number, unit = re.fullmatch(r"\s*([\d.]+)\s*([a-zA-Z%]*)\s*", limit).groups()
-    if unit == "%":
-        return float(number) / 100 * os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    return float(number) * _UNITS[unit.lower()]
-
-
-def spill_within(con: duckdb.DuckDBPyConnection, memory_limit: str) -> None:
-    """Let the refresh's statements spill to disk rather than fail within ``memory_limit``: the tables it writes
-    need no insertion order, and it runs at most one thread per ``PER_THREAD`` of the limit (each thread of an
-    aggregation over every event_id holds its own buffers; 50MB on 2 threads runs out where 1 thread spills)."""
-    con.execute("SET preserve_insertion_order = false")
-    threads = int(con.execute("SELECT current_setting('threads')").fetchone()[0])
-    most = max(1, int(memory_bytes(memory_limit) // PER_THREAD))
-    if threads > most:
-        con.execute("SET threads = $n", {"n": most})
-
-
-def db_path(db: Path | str) -> Path:
-    """The aggregate database's real path (symlinks followed); EvtoolsError for a folder."""
-    db = Path(db).expanduser().resolve()
-    if db.is_dir():
-        raise EvtoolsError(
-            f"--db {db}: is a folder; expected the aggregate's DuckDB file (it is created if missing)"
-        )
-    return db
 
 
 @contextlib.contextmanager
@@ -257,17 +125,26 @@ def _session(config: Config, con=None, check: bool = True):
     if con is not None:
         yield engines.of(con)
         return
-    engine = engines.of(engines.open_engine(config, names=("fact_events",), check=check))
+    engine = engines.of(connect.open_engine(config, names=("fact_events",), check=check))
     try:
         yield engine
     finally:
         engine.close()
 
 
-def _run(con: engines.Engine, strategy, full, lookback, until, backfill) -> RunResult:
+def _run(place, strategy, full, lookback, until, backfill) -> RunResult:
+    """The run's state machine, the same on every engine: the mode from the state and the request, the mode's steps
+    in the store (``evtools.engines.store``), the new state and the run's record committed with them."""
+    if strategy not in place.STRATEGIES:
+        raise EvtoolsError(
+            f"refresh --strategy {strategy}: not available on the {place.ENGINE} engine (strategy "
+            f"{', '.join(place.STRATEGIES)} only)"
+        )
+    if backfill and not place.BACKFILL:
+        raise EvtoolsError(f"refresh --from/--to: not available on the {place.ENGINE} engine (no backfill)")
     start = time.perf_counter()
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    before_strategy, watermark = state(con)
+    before_strategy, watermark = place.state()
     if watermark is not None and until < watermark and not full:
         raise EvtoolsError(
             f"refresh --until {until}: before the watermark {watermark}; use --full to rebuild"
@@ -277,47 +154,26 @@ def _run(con: engines.Engine, strategy, full, lookback, until, backfill) -> RunR
             f"the aggregate was built with strategy '{before_strategy}'; rebuild with --full to switch to '{strategy}'"
         )
     mode = "full" if full or watermark is None else ("backfill" if backfill else "incremental")
-    since = lookback_since(until, lookback)
     missed = (0, 0)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    run_id = first_row(con, "refresh_next_run")[0]
+    run_id = place.next_run()
     rows_read = keys = dates = 0
     if mode == "incremental" and until == watermark:
         mode = "noop"
+    params = {"until": until, "watermark": watermark, "since": lookback_since(until, lookback), "now": now}
     try:
-        with con.transaction():
-            params = {"until": until, "watermark": watermark, "since": since, "now": now}
+        with place.commit():
             if mode == "full":
-                pipeline.run(con, pipeline.REFRESH_FULL[:-1], params)
-                _fault("after_latest")
-                pipeline.run(
-                    con, pipeline.REFRESH_FULL[-1:], params, given=pipeline.made(pipeline.REFRESH_FULL[:-1])
-                )
-                rows_read, keys, dates = first_row(con, "refresh_counts_full")
+                rows_read, keys, dates = place.full(params)
             elif mode == "backfill":
-                keys, dates = _backfill(con, backfill, watermark, now)
+                span = {"first": backfill[0], "last": backfill[1], "watermark": watermark, "now": now}
+                keys, dates = place.backfill(span)
             elif mode == "incremental" and strategy == "touched":
-                located = con.exists(pipeline.LOCATED)
-                touched = pipeline.REFRESH_TOUCHED_LOCATED if located else pipeline.REFRESH_TOUCHED
-                given = AGGREGATE | ({pipeline.LOCATED} if located else set())
-                pipeline.run(con, touched[:1], params, given=given)
-                missed = tuple(first_row(con, "refresh_missed", params))
-                pipeline.run(con, touched[1:2], params, given=pipeline.made(touched[:1], given))
-                _fault("after_locate")  # between the located lookup's halves; after the one-pass lookup
-                pipeline.run(con, touched[2:-1], params, given=pipeline.made(touched[:2], given))
-                if located:
-                    _check_fetch(con)
-                _fault("before_apply")
-                pipeline.run(con, touched[-1:], params, given=pipeline.made(touched[:-1], given))
-                _fault("after_apply")
-                rows_read, keys, dates = first_row(con, "refresh_counts")
+                missed, (rows_read, keys, dates) = place.touched(params)
             elif mode == "incremental":
-                pipeline.run(con, pipeline.REFRESH_LOOKBACK, params, given=AGGREGATE)
-                missed = tuple(first_row(con, "refresh_missed", params))
-                _fault("after_apply")
-                rows_read, keys, dates = first_row(con, "refresh_counts_lookback")
+                missed, (rows_read, keys, dates) = place.lookback(params)
             new_watermark = watermark if mode in ("noop", "backfill") else until
-            execute(con, "refresh_set_state", {"strategy": strategy, "watermark": new_watermark, "now": now})
+            place.set_state(strategy, new_watermark, now)
             result = RunResult(
                 run_id,
                 strategy,
@@ -331,115 +187,43 @@ def _run(con: engines.Engine, strategy, full, lookback, until, backfill) -> RunR
                 int(missed[1]),
                 round(time.perf_counter() - start, 3),
             )
-            _log_run(con, result, started, until, "ok", None)
+            place.log_run(_record(result, started, until, "ok", None))
     except BaseException as e:
         failed = RunResult(
             run_id, strategy, mode, watermark, watermark, 0, 0, 0, 0, 0, round(time.perf_counter() - start, 3)
         )
         with contextlib.suppress(duckdb.Error, EvtoolsError):
-            _log_run(con, failed, started, until, "failed", f"{type(e).__name__}: {e}"[:500])
+            place.log_run(_record(failed, started, until, "failed", f"{type(e).__name__}: {e}"[:500]))
         raise
     return result
 
 
-def _check_fetch(con) -> None:
-    """EngineError when the two halves of the located lookup disagree: fact_events' files changed during the run."""
-    places, fetched, foreign = first_row(con, "refresh_fetch_check")
-    if places != fetched or foreign:
-        raise EngineError(
-            f"fact_events changed during the refresh: the lookup found {places:,} rows of the new rows' event ids "
-            f"and then read {fetched:,} ({foreign:,} of other ids); a file was rewritten or replaced meanwhile. "
-            "Run the refresh again (nothing was written)"
-        )
-
-
-def _backfill(
-    con, span: tuple[dt.date, dt.date], watermark: dt.datetime, now: dt.datetime
-) -> tuple[int, int]:
-    """Rebuild the aggregate's rows for the dates in ``span`` from fact_events, as of the watermark."""
-    params = {"first": span[0], "last": span[1], "watermark": watermark, "now": now}
-    pipeline.run(con, pipeline.REFRESH_BACKFILL, params, given=AGGREGATE)
-    return tuple(first_row(con, "refresh_counts_backfill"))
-
-
-RANGES = 8  # the lookup's ranges of event ids on a lakehouse (refresh_ranges.sql)
-
-
-def lookup_ranges(con) -> dict:
-    """The parameters lo1, hi1 .. lo8, hi8 of a lakehouse's lookup (lake_lookup.sql): the ranges of the touched event ids, split at their widest
-    gaps when the ids are numbers, else one range from the smallest to the largest (unused ranges are None)."""
-    lo, hi = first_row(con, "refresh_range_bounds")
-    if isinstance(lo, int | float | decimal.Decimal) and not isinstance(lo, bool):
-        ranges = [tuple(r) for r in run(con, "refresh_ranges").itertuples(index=False)]
-    else:
-        ranges = [(lo, hi)] if lo is not None else []
-    out: dict = {}
-    for i in range(RANGES):
-        out[f"lo{i + 1}"], out[f"hi{i + 1}"] = ranges[i] if i < len(ranges) else (None, None)
-    return out
-
-
-def _log_run(con, r: RunResult, started, until, status: str, error: str | None) -> None:
-    execute(
-        con,
-        "refresh_log_run",
-        {
-            "id": r.run_id,
-            "start": started,
-            "end": dt.datetime.now(dt.UTC).replace(tzinfo=None),
-            "strategy": r.strategy,
-            "mode": r.mode,
-            "wb": r.watermark_before,
-            "wa": r.watermark_after,
-            "until": until,
-            "rows": r.rows_read,
-            "keys": r.keys_changed,
-            "dates": r.dates_recomputed,
-            "mr": r.missed_by_lookback_rows,
-            "me": r.missed_by_lookback_events,
-            "status": status,
-            "error": error,
-        },
-    )
-
-
-def _fault(point: str) -> None:
-    """Fail here when the test seam asks for it (``EVTOOLS_REFRESH_FAULT=raise:<point>`` or ``kill:<point>``), or
-    hold the run's transaction open while the file ``EVTOOLS_REFRESH_HOLD`` exists (``hold:<point>``, 5 min at most)."""
-    wanted = os.environ.get(FAULT_ENV, "")
-    if not wanted.endswith(f":{point}"):
-        return
-    if wanted.startswith("hold:"):
-        deadline = time.monotonic() + 300
-        hold = Path(os.environ.get("EVTOOLS_REFRESH_HOLD") or os.devnull)
-        if hold.is_file():
-            hold.with_name(hold.name + ".reached").touch()  # the test holding the run knows it is here
-        while hold.is_file() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        return
-    if wanted.startswith("kill:"):
-        os.kill(os.getpid(), 9)
-    raise RuntimeError(f"injected fault at {point}")
+def _record(r: RunResult, started, until, status: str, error: str | None) -> dict:
+    """The run's record (``sql/refresh_log_run.sql`` names its fields)."""
+    return {
+        "id": r.run_id,
+        "start": started,
+        "end": dt.datetime.now(dt.UTC).replace(tzinfo=None),
+        "strategy": r.strategy,
+        "mode": r.mode,
+        "wb": r.watermark_before,
+        "wa": r.watermark_after,
+        "until": until,
+        "rows": r.rows_read,
+        "keys": r.keys_changed,
+        "dates": r.dates_recomputed,
+        "mr": r.missed_by_lookback_rows,
+        "me": r.missed_by_lookback_events,
+        "status": status,
+        "error": error,
+    }
 
 
 def verify(config: Config, db: Path | str | None = None, con=None) -> pd.DataFrame:
-    """Keys where the aggregate differs from a full recomputation as of its watermark (empty when exact).
-
-    The recomputation runs the full build's own steps into a scratch place the engine gives (a scratch database
-    file; a schema inside a transaction rolled back), so the incremental runs are checked against one pass over all
-    rows, and nothing is written. What is checked is what the engine gives a consistent reader (``Engine.reading``):
-    on DuckDB the database itself, held against a refresh meanwhile, or while one runs its last published snapshot,
-    so a verification never sees a run half done."""
-    with _session(config, con) as engine, engine.reading(config, db, hold=True) as db:
-        with engine.aggregate(config, db, read_only=True) as where:
-            _, watermark = state(engine)
-        if watermark is None:
-            raise EvtoolsError(f"{where}: the aggregate has never been built; run evtools refresh first")
-        with engine.scratch(config, db):
-            now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-            pipeline.run(engine, pipeline.REFRESH_FULL, {"until": watermark, "now": now})
-            given = pipeline.made(pipeline.REFRESH_FULL) | {"live.agg_company_daily_events"}
-            return pipeline.fetch(engine, ["refresh_verify"], given=given)
+    """Keys where the aggregate differs from a full recomputation as of its watermark (empty when exact); see
+    ``evtools.engines.store.verify``: the full build's own steps into a scratch place, nothing written."""
+    with _session(config, con) as engine:
+        return store.verify(engine, config, db)
 
 
 def differences(db: Path, full: Path) -> pd.DataFrame:
@@ -448,7 +232,7 @@ def differences(db: Path, full: Path) -> pd.DataFrame:
     try:
         con.execute("ATTACH $p AS live (READ_ONLY)", {"p": str(db)})
         con.execute("ATTACH $p AS agg (READ_ONLY)", {"p": str(full)})
-        return pipeline.fetch(con, ["refresh_verify"], given={"live.agg_company_daily_events"} | AGGREGATE)
+        return pipeline.fetch(con, ["refresh_verify"], given={"live.agg_company_daily_events"} | pipeline.AGGREGATE_STATE)
     finally:
         con.close()
 
@@ -465,12 +249,8 @@ def runs(config: Config, db: Path | str | None = None, con=None) -> pd.DataFrame
 
 
 def _read(config: Config, db, con, query: str) -> pd.DataFrame:
-    with (
-        _session(config, con, check=False) as engine,
-        engine.reading(config, db) as place,
-        engine.aggregate(config, place, read_only=True),
-    ):
-        return run(engine, query)
+    with _session(config, con, check=False) as engine:
+        return store.read(engine, config, db, query)
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from evtools.analyses import changepoints as cp
+from evtools.analyses.runs_findings import findings
 from evtools.core.errors import EvtoolsError
 from evtools.core.fsutil import atomic_dir
 
@@ -75,7 +76,7 @@ class RunsResult:
     changes: pd.DataFrame
     source: dict
     thresholds: Thresholds = field(default_factory=Thresholds)
-    found: tuple = ()  # the findings (evtools.runs_text.findings), computed once
+    found: tuple = ()  # the findings (evtools.analyses.runs_findings.findings), computed once
 
     def findings(self) -> list[dict]:
         return list(self.found)
@@ -206,8 +207,6 @@ def analyse(
     jobs_frame = pd.DataFrame(jobs, columns=_JOB_COLUMNS)
     changes_frame = pd.DataFrame(changes, columns=_CHANGE_COLUMNS)
     result = RunsResult(runs, jobs_frame, changes_frame, source or {}, t)
-    from evtools.present.runs_text import findings
-
     return replace(result, found=tuple(findings(result)))
 
 

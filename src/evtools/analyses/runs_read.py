@@ -36,13 +36,12 @@ from sqlglot import exp
 
 from evtools.core.errors import DataError
 from evtools.core.fsutil import files_at
+from evtools.core.schema import RUN_COLUMNS, UNITS
+from evtools.core.schema import RUN_FORMATS as FORMATS
 from evtools.engines.queries import execute, first_row, quote_ident
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("auto", "generic", "dbt", "airflow", "evtools")
-RUN_COLUMNS = ("job", "run_id", "started_at", "finished_at", "seconds", "rows", "bytes", "calls", "status")
-UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "min": 60.0, "h": 3600.0}
 _SUFFIX_UNITS = {
     "_ms": "ms",
     "_millis": "ms",

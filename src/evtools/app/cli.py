@@ -106,7 +106,7 @@ def _config(args: argparse.Namespace):
 
 def cmd_quality(args: argparse.Namespace) -> int:
     from evtools.analyses import quality
-    from evtools.engines.base import open_engine
+    from evtools.engines.connect import open_engine
 
     config = _config(args)
     con = open_engine(config)
@@ -122,7 +122,7 @@ def cmd_quality(args: argparse.Namespace) -> int:
 def cmd_reconcile(args: argparse.Namespace) -> int:
     from evtools.analyses import reconcile
     from evtools.analyses.quality import Scope
-    from evtools.engines.base import open_engine
+    from evtools.engines.connect import open_engine
 
     config = _config(args)
     con = open_engine(config)
@@ -170,7 +170,7 @@ def _check_scope(con, scope) -> None:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     from evtools.analyses import reconcile
-    from evtools.engines.base import open_engine
+    from evtools.engines.connect import open_engine
 
     config = _config(args)
     con = open_engine(config)
@@ -200,7 +200,10 @@ def cmd_profile(args: argparse.Namespace) -> int:
     output.conclusion(results.Profile.from_summary({"full": result.totals, "flags": result.flags}))
     output.table(result.operators, "operators", columns=tables.OPERATORS)
     if args.out:
-        output.written(result.write(args.out), args.out)
+        from evtools.present import plots
+
+        plan = plots.plan_tree(result.operators, result.totals)
+        output.written(result.write(args.out, {"plan.png": plan}), args.out)
     return 0
 
 
@@ -231,8 +234,6 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     from evtools.analyses import refresh
 
     config = _config(args)
-    if config.engine.kind == "spark":
-        return _refresh_spark(args, config)
     if args.verify:
         diff = refresh.verify(config, args.db)
         output.table(diff, title=f"keys differing from a full recomputation: {len(diff)}")
@@ -243,34 +244,15 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         raise EvtoolsError("refresh: --from and --to go together")
     if args.date_from and args.date_from > args.date_to:
         raise EvtoolsError(f"refresh --from {args.date_from} is after --to {args.date_to}")
+    if config.engine.kind == "spark" and args.lookback_days is not None:
+        raise EvtoolsError("refresh --lookback-days: not available on the spark engine (strategy touched only)")
     backfill = (args.date_from, args.date_to) if args.date_from else None
     r = refresh.refresh(
         config, args.db, args.until, args.strategy, args.full, args.lookback_days, backfill, args.wait
     )
     _refreshed(r)
-    return 0
-
-
-def _refresh_spark(args: argparse.Namespace, config) -> int:
-    from evtools.analyses import refresh_spark
-
-    for flag, given in (
-        ("--strategy lookback", args.strategy != "touched"),
-        ("--from/--to", args.date_from or args.date_to),
-        ("--db", args.db),
-        ("--lookback-days", args.lookback_days is not None),
-    ):
-        if given:
-            raise EvtoolsError(f"refresh {flag}: not available on the spark engine (strategy touched only)")
-    if args.verify:
-        diff = refresh_spark.verify(config)
-        output.table(diff, title=f"keys differing from a full recomputation: {len(diff)}")
-        if len(diff):
-            raise CheckFailed(f"the aggregate differs from a full recomputation on {len(diff)} keys")
-        return 0
-    r = refresh_spark.refresh(config, args.until, args.full, args.wait)
-    _refreshed(r)
-    output.echo(f"aggregate: {config.aggregate_path}/agg (parquet, partitioned by date)")
+    if config.engine.kind == "spark":
+        output.echo(f"aggregate: {config.aggregate_path}/agg (parquet, partitioned by date)")
     return 0
 
 

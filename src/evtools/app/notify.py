@@ -15,8 +15,9 @@ import os
 import urllib.parse
 from pathlib import Path
 
+from evtools.core import fmt
 from evtools.core.errors import EvtoolsError
-from evtools.present import conclusions, findings, fmt, runs_text
+from evtools.present import conclusions, findings, runs_text
 
 log = logging.getLogger(__name__)
 ENV = "SLACK_WEBHOOK_URL"

@@ -18,7 +18,7 @@ from types import MappingProxyType
 from typing import Any
 
 from evtools.core.errors import ConfigError
-from evtools.core.schema import REQUIRED_SOURCES, SCHEMA
+from evtools.core.schema import REQUIRED_SOURCES, RUN_COLUMNS, RUN_FORMATS, SCHEMA, UNITS
 
 DEFAULT_CONFIG = "evtools.toml"
 CONFIG_ENV = "EVTOOLS_CONFIG"
@@ -273,10 +273,8 @@ def _engine(path: Path, raw: dict[str, Any]) -> Engine:
 def _runs(path: Path, raw: dict[str, Any]) -> RunHistory:
     if not raw:
         return RunHistory()
-    from evtools.analyses.runs_read import FORMATS, RUN_COLUMNS, UNITS
-
     _reject_unknown(path, "runs.", raw, {f.name for f in fields(RunHistory)})
-    for key, allowed in (("log", None), ("format", FORMATS), ("duration_unit", tuple(UNITS))):
+    for key, allowed in (("log", None), ("format", RUN_FORMATS), ("duration_unit", tuple(UNITS))):
         value = raw.get(key)
         if value is None:
             continue

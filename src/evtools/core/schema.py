@@ -56,6 +56,12 @@ SCHEMA: dict[str, tuple[Column, ...]] = {
 
 REQUIRED_SOURCES = ("fact_events",)
 
+# the job-run history (``evtools runs``): the formats of logs read, the canonical columns of table ``runs``, and the
+# units a duration may be written in (seconds each)
+RUN_FORMATS = ("auto", "generic", "dbt", "airflow", "evtools")
+RUN_COLUMNS = ("job", "run_id", "started_at", "finished_at", "seconds", "rows", "bytes", "calls", "status")
+UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "min": 60.0, "h": 3600.0}
+
 
 def columns(source: str) -> tuple[Column, ...]:
     return SCHEMA[source]

@@ -11,7 +11,7 @@ never ask which engine they run on.
   their SQLAlchemy dialects), the queries transpiled to its dialect (``[engine] kind = "sql"``).
 
 What differs between engines is declared as capability flags and a few overridden methods, never as a branch in the
-code that calls them. ``open_engine(config)`` is the one place that picks an engine from the config.
+code that calls them. ``evtools.engines.connect.open_engine(config)`` is the one place that picks an engine from the config.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ import pyarrow as pa
 from sqlglot import exp
 
 from evtools.core.errors import ConcurrentRun, EvtoolsError
-from evtools.engines.queries import load_sql, quote_ident
+from evtools.engines import aggfile, dialects
+from evtools.engines.sqlfiles import load_sql, quote_ident
 
 
 class Engine:
@@ -37,6 +38,7 @@ class Engine:
     name = "engine"
     dialect = "duckdb"  # the sqlglot dialect of the SQL the engine runs
     TRANSACTIONS = True  # statements can run in one transaction (``transaction``)
+    LAKE = False  # the refresh's aggregate: tables of the engine's database (else parquet on a lake, Spark)
     TEMP_TABLES = True  # CREATE TEMP TABLE makes a session-private table (else a temporary view stands for it)
 
     # -- named queries -------------------------------------------------------------------------------------------
@@ -196,11 +198,9 @@ class DuckDBEngine(Engine):
     def aggregate(self, config, where=None, wait=0.0, read_only=False):
         """The aggregate's DuckDB file (``where``, default settings.aggregate_db; symlinks followed) attached as
         ``agg``. A refresh holds ``<file>.lock``, waits for a process holding the file open, runs within
-        memory_limit (``refresh.spill_within``) and, when its block succeeds, publishes the read-only snapshot
-        readers open (``refresh.publish_snapshot``)."""
-        from evtools.analyses import refresh
-
-        db = refresh.db_path(where or config.aggregate_db)
+        memory_limit (``aggfile.spill_within``) and, when its block succeeds, publishes the read-only snapshot
+        readers open (``aggfile.publish_snapshot``)."""
+        db = aggfile.db_path(where or config.aggregate_db)
         if read_only:
             if not db.is_file():
                 raise EvtoolsError(f"{db}: no aggregate database yet; run evtools refresh first")
@@ -210,32 +210,32 @@ class DuckDBEngine(Engine):
             finally:
                 self.con.execute("DETACH agg")
             return
-        with refresh.locked(db, wait):
-            refresh.spill_within(self.con, config.settings.memory_limit)
-            refresh.attach(self.con, db, wait)
+        with aggfile.locked(db, wait):
+            aggfile.spill_within(self.con, config.settings.memory_limit)
+            aggfile.attach(self.con, db, wait)
+            self.execute("refresh_state")
+            self._refuse_old_rule(db)
             try:
                 yield str(db)
                 self.con.execute("CHECKPOINT agg")
             finally:
                 self.con.execute("DETACH agg")
-            refresh.publish_snapshot(db)
+            aggfile.publish_snapshot(db)
 
     @contextlib.contextmanager
     def reading(self, config, where=None, hold=False):
-        """The snapshot of the aggregate's file (``refresh.readable``), which no refresh locks. ``hold``: the file
+        """The snapshot of the aggregate's file (``aggfile.readable``), which no refresh locks. ``hold``: the file
         itself, held against a refresh for the block, when none runs; else the snapshot a refresh left."""
-        from evtools.analyses import refresh
-
-        db = refresh.db_path(where or config.aggregate_db)
+        db = aggfile.db_path(where or config.aggregate_db)
         if not hold:
-            yield refresh.readable(db)
+            yield aggfile.readable(db)
             return
         with contextlib.ExitStack() as stack:
             try:
-                stack.enter_context(refresh.locked(db))
+                stack.enter_context(aggfile.locked(db))
                 place = db
             except ConcurrentRun:
-                place = refresh.readable(db)
+                place = aggfile.readable(db)
             yield place
 
     def _refuse_old_rule(self, db: Path) -> None:
@@ -249,10 +249,8 @@ class DuckDBEngine(Engine):
 
     @contextlib.contextmanager
     def scratch(self, config, where=None):
-        from evtools.analyses import refresh
-
         db = Path(where) if where else config.aggregate_db
-        refresh.spill_within(self.con, config.settings.memory_limit)
+        aggfile.spill_within(self.con, config.settings.memory_limit)
         with tempfile.TemporaryDirectory(prefix="evtools-verify-") as folder:
             self.con.execute("ATTACH $p AS live (READ_ONLY)", {"p": str(db)})
             self.con.execute("ATTACH $p AS agg", {"p": str(Path(folder) / "full.duckdb")})
@@ -271,8 +269,6 @@ class TranspiledEngine(Engine):
 
     def _statements(self, name: str, params: dict[str, Any] | None):
         """Each rewritten statement of ``sql/<name>.sql`` with the values of the parameters it names."""
-        from evtools.engines import dialects
-
         params = params or {}
         for statement in dialects.statements(name, self.dialect):
             needed = {p.name for p in statement.find_all(exp.Placeholder)}
@@ -287,22 +283,6 @@ def of(con: Any) -> Engine:
     if isinstance(con, duckdb.DuckDBPyConnection):
         return DuckDBEngine(con)
     raise TypeError(f"not an evtools engine or DuckDB connection: {type(con).__name__}")
-
-
-def open_engine(config, names: tuple[str, ...] | None = None, check: bool = True):
-    """The configured sources on the configured engine (``[engine] kind``): a DuckDB connection (duckdb), a
-    ``SparkConnection`` (spark) or a ``DatabaseEngine`` (sql). The analyses take any of them."""
-    if config.engine.kind == "spark":
-        from evtools.engines import spark
-
-        return spark.connect(config, names, check)
-    if config.engine.kind == "sql":
-        from evtools.engines import database
-
-        return database.connect(config, names, check)
-    from evtools.engines.sources import open_sources
-
-    return open_sources(config, names=names, check=check)
 
 
 def to_pandas(table: pa.Table) -> pd.DataFrame:

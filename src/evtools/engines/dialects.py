@@ -27,7 +27,7 @@ from sqlglot import exp
 from sqlglot.errors import ErrorLevel, SqlglotError
 
 from evtools.core.errors import EvtoolsError
-from evtools.engines.queries import load_sql
+from evtools.engines.sqlfiles import load_sql
 
 DIALECTS = ("spark", "databricks", "snowflake", "bigquery", "tsql", "postgres", "duckdb")
 EXECUTED = ("duckdb", "spark", "postgres")  # the tests run every query on these and compare the figures

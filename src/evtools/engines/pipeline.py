@@ -115,7 +115,7 @@ def timezones(candidates: bool) -> list[str]:
 
 CLASSIFY = ["reconcile_classify"]
 REFRESH_FULL = ["refresh_state", "refresh_full_repeated", "versions", "refresh_full_agg"]
-# the incremental run (on a lakehouse, refresh_spark binds the ranges of refresh_ranges into the lookup between
+# the incremental run (on a lakehouse, evtools.engines.lake binds the ranges of refresh_ranges into the lookup between
 # the steps before it and the steps after it)
 REFRESH_TOUCHED = ["refresh_new", "refresh_lookup", "refresh_version_rows", "versions", "refresh_delta", "refresh_apply"]
 # the same where fact_events is parquet read by DuckDB (sources.LOCATED): the lookup in two halves, ids then rows
@@ -145,3 +145,5 @@ def analysis(kind: str, dashboard: bool = True, zones: bool = False, loads: bool
 
 
 AGGREGATE = frozenset({"agg.evtools_state", "agg.evtools_runs", "agg.agg_company_daily_events"})
+# what a refresh run's steps find made: the aggregate and its state tables (refresh_state.sql)
+AGGREGATE_STATE = made(["refresh_state"]) | AGGREGATE

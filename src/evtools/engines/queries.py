@@ -7,31 +7,19 @@ same queries transpiled to its dialect; the analyses are written once against th
 
 from __future__ import annotations
 
-from functools import cache
-from importlib import resources
 from typing import Any
 
 import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from evtools.engines.base import of
+from evtools.engines.sqlfiles import load_sql, quote_ident
 
-@cache
-def load_sql(name: str) -> str:
-    """The text of ``sql/<name>.sql``."""
-    return resources.files("evtools").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
-
-
-def quote_ident(name: str) -> str:
-    """Quote an identifier for DuckDB: wrap in double quotes, double any inner double quote."""
-    if not isinstance(name, str) or not name or "\x00" in name:
-        raise ValueError(f"not a usable identifier: {name!r}")
-    return '"' + name.replace('"', '""') + '"'
+__all__ = ["load_sql", "quote_ident"]  # with the functions below: what the analyses call
 
 
 def _engine(con: Any):
-    from evtools.engines.base import of
-
     return of(con)
 
 

@@ -82,11 +82,12 @@ def session(config: Config) -> SparkSession:
 
 class SparkConnection(engines.TranspiledEngine):
     """The engine on a SparkSession: named queries, temp tables (temp views of checkpointed results), small results.
-    No transactions: the Spark refresh commits by writing a marker (``evtools.analyses.refresh_spark``)."""
+    No transactions: the Spark refresh commits by writing a marker (``evtools.engines.lake``)."""
 
     name = "spark"
     dialect = DIALECT
     TRANSACTIONS = False
+    LAKE = True  # the refresh's aggregate is parquet on a lake (evtools.engines.lake), not tables
     TEMP_TABLES = False
 
     def __init__(self, spark: SparkSession):

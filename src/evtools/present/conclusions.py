@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import singledispatch
 
-from evtools.present import fmt
+from evtools.core import fmt
 from evtools.present.results import Daily, History, Layout, Profile, Quality, Reconciliation, Replay
 
 NAMES = {

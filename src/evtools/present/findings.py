@@ -12,8 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from evtools.core import fmt
 from evtools.engines.dialects import latest_job
-from evtools.present import fmt, runs_text
+from evtools.present import runs_text
 from evtools.present.conclusions import NAMES, Conclusion, conclusion, late_figures, verdict
 from evtools.present.results import JobFinding, Page, Records, Source
 

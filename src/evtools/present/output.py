@@ -11,7 +11,8 @@ from evtools.core.redact import scrub
 if TYPE_CHECKING:
     import pandas as pd
 
-from evtools.present import conclusions, fmt, results, tables
+from evtools.core import fmt
+from evtools.present import conclusions, results, tables
 
 
 def echo(text: str = "") -> None:
@@ -37,7 +38,7 @@ def traceback(e: BaseException) -> None:
 def table(
     frame: pd.DataFrame, title: str | None = None, max_rows: int = 30, columns: list | None = None
 ) -> None:
-    """A frame as aligned text: with ``columns`` (``render.Col``), only those, labelled and formatted by kind."""
+    """A frame as aligned text: with ``columns`` (``tables.Col``), only those, labelled and formatted by kind."""
     if title:
         print(f"\n{title}")
     if frame.empty:

@@ -19,7 +19,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogFormatter, MaxNLocator, PercentFormatter
 
-from evtools.present import fmt
+from evtools.core import fmt
 from evtools.present.render import Html, note
 
 COLORS = {

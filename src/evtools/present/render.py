@@ -8,14 +8,13 @@ written as csv beside the page.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import pandas as pd
 
-from evtools.present import fmt
+from evtools.core import fmt
+from evtools.present import tables
 from evtools.present.conclusions import conclusion, definitions, late_figures
 
 MAX_ROWS = 15
@@ -27,16 +26,6 @@ class Html(str):
 
     def _repr_html_(self) -> str:
         return str(self)
-
-
-@dataclass(frozen=True)
-class Col:
-    """A table column: its frame column, label, kind (see ``fmt.KINDS``) and why a value may be unknown."""
-
-    name: str
-    label: str
-    kind: str = "text"
-    unknown: str = "not measured"
 
 
 @cache
@@ -73,7 +62,7 @@ def show(result) -> Html:
 
 def table(
     frame: pd.DataFrame,
-    columns: list[Col],
+    columns: list[tables.Col],
     name: str | None = None,
     folder: str | Path | None = None,
     caption: str | None = None,
@@ -154,8 +143,6 @@ def late_paragraph(q) -> Html:
 
 def evidence(explained, roles: dict, folder: str | Path | None = None) -> Html:
     """One key's waterfall in words, then the rows behind each part, one table per role."""
-    from evtools.present import tables
-
     parts = [conclusion_of_key(explained.waterfall)]
     for role, what in roles.items():
         rows = explained.evidence(role)
@@ -183,25 +170,3 @@ def _escape(text: str) -> str:
     import html
 
     return html.escape(text)
-
-
-EXTERNAL = re.compile(
-    r"<script\b[^>]*>.*?</script>"  # every script: the pages are read, not run (and their libraries are remote)
-    r"|<link\b[^>]*\bhref=[\"']https?://[^>]*>"  # stylesheets from a CDN
-    r"|<img\b[^>]*\bsrc=[\"']https?://[^>]*>"  # the vendor's logo
-    r"|<link\b[^>]*\brel=[\"']shortcut icon[^>]*>",  # an icon at a path the pages get wrong
-    re.S | re.I,
-)
-
-
-def offline_docs(folder: str | Path) -> int:
-    """Make Great Expectations Data Docs readable offline: remove every remote stylesheet, script and image from
-    its pages and inline a stylesheet for the classes they use. Returns the number of pages rewritten."""
-    style = f"<style>\n{_env().loader.get_source(_env(), 'data_docs.css')[0]}</style>\n</head>"
-    pages = 0
-    for page in Path(folder).rglob("*.html"):
-        text = page.read_text(encoding="utf-8")
-        cleaned = EXTERNAL.sub("", text).replace("</head>", style, 1)
-        page.write_text(cleaned, encoding="utf-8")
-        pages += 1
-    return pages

@@ -5,7 +5,17 @@ A table shows these columns only; the csv written beside the page keeps every co
 
 from __future__ import annotations
 
-from evtools.present.render import Col
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Col:
+    """A table column: its frame column, label, kind (see ``fmt.KINDS``) and why a value may be unknown."""
+
+    name: str
+    label: str
+    kind: str = "text"
+    unknown: str = "not measured"
 
 OPERATORS = [
     Col("operator", "operator"),

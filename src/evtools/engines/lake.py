@@ -1,6 +1,6 @@
-"""The exact incremental aggregate on Spark: parquet partitioned by date, where only the touched dates are rewritten.
+"""The aggregate's store on a lake (Spark): parquet partitioned by date, where only the touched dates are rewritten.
 
-Same contract and the same steps as ``evtools.analyses.refresh`` (strategy touched): ``agg`` holds, per (company_id, date), the
+The run is ``evtools.analyses.refresh``'s, as on every engine (strategy touched); this store holds ``agg`` holds, per (company_id, date), the
 sum and count of the latest versions lying on the key as of the watermark. Under ``[engine] aggregate_path`` (any
 Hadoop file system path: a local folder, hdfs://, abfss://, s3a://):
 
@@ -21,20 +21,19 @@ rename is a copy, keep one writer at a time (the lock is a local file when the p
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as dt
+import decimal
 import json
-import time
 from pathlib import Path
 
 import pandas as pd
 
-from evtools.analyses.refresh import AGGREGATE, RunResult, _fault, clamp_until, locked, lookup_ranges
-from evtools.core.config import Config
 from evtools.core.errors import EvtoolsError
-from evtools.core.rules import lookback_since
 from evtools.engines import pipeline
-from evtools.engines.spark import SparkConnection, connect, to_pandas
+from evtools.engines.aggfile import locked
+from evtools.engines.faults import fault
+from evtools.engines.queries import first_row, run
+from evtools.engines.spark import to_pandas
 
 TABLES = ("agg",)
 STAGING = "_staging"
@@ -99,27 +98,9 @@ class HadoopFS:
         return sorted(s.getPath().getName() for s in self.fs.listStatus(self.path(*parts)))
 
 
-def _lock_path(config: Config) -> Path | None:
+def _lock_path(config) -> Path | None:
     where = config.aggregate_path
     return None if "://" in where and not where.startswith("file://") else Path(where.removeprefix("file://"))
-
-
-def refresh(
-    config: Config,
-    until: dt.datetime | None = None,
-    full: bool = False,
-    wait: float = 0.0,
-    con: SparkConnection | None = None,
-) -> RunResult:
-    """One refresh run of the aggregate under ``[engine] aggregate_path`` (strategy touched)."""
-    lock = _lock_path(config)
-    with locked(lock / "_state", wait) if lock else contextlib.nullcontext():
-        con = con or connect(config, names=("fact_events",))
-        until, waiting, future = clamp_until(con, until, dt.datetime.now(dt.UTC).replace(tzinfo=None))
-        fs = HadoopFS(con.spark, config.aggregate_path)
-        recover(fs)
-        result = _run(con, fs, until, full, config.settings.lookback_days)
-        return dataclasses.replace(result, waiting_rows=waiting, future_rows=future)
 
 
 def read_state(fs: HadoopFS) -> tuple[str | None, dt.datetime | None]:
@@ -130,85 +111,13 @@ def read_state(fs: HadoopFS) -> tuple[str | None, dt.datetime | None]:
     return state["strategy"], dt.datetime.fromisoformat(state["watermark"])
 
 
-def _views(con: SparkConnection, fs: HadoopFS) -> None:
+def _views(con, fs: HadoopFS) -> None:
     """The live tables as the temp views the SQL names (``agg.<table>`` is read as ``agg_<table>``)."""
     con.tables = {"agg.agg_company_daily_events": "agg_company_daily"}
     con.spark.read.parquet(fs.url("agg")).createOrReplaceTempView("agg_company_daily")
 
 
-def _run(con: SparkConnection, fs: HadoopFS, until, full: bool, lookback: int) -> RunResult:
-    start = time.perf_counter()
-    _, watermark = read_state(fs)  # the strategy is always touched here
-    until = until or con.first_row("newest_ingested")[0]
-    if until is None:
-        raise EvtoolsError("fact_events is empty: nothing to refresh")
-    if watermark is not None and until < watermark and not full:
-        raise EvtoolsError(
-            f"refresh --until {until}: before the watermark {watermark}; use --full to rebuild"
-        )
-    mode = "full" if full or watermark is None else ("noop" if until == watermark else "incremental")
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    run_id = len(fs.children("_runs")) + 1
-    missed = (0, 0)
-    rows_read = keys = dates = 0
-    commit: dict = {}
-    fs.delete(STAGING)
-    params = {"until": until, "watermark": watermark, "now": now, "since": lookback_since(until, lookback)}
-    if mode == "full":
-        con.tables = {"agg.agg_company_daily_events": "_full_agg"}
-        try:
-            pipeline.run(con, FULL, params)
-        finally:
-            con.tables = {}
-        _write(con.spark.table("_full_agg"), fs, "agg")
-        rows_read, keys, dates = con.first_row("lake_counts_full")
-        commit = {"full": True}
-    elif mode == "incremental":
-        _views(con, fs)
-        pipeline.run(con, TOUCHED[:1], params, given=AGGREGATE)
-        missed = con.first_row("refresh_missed", params)
-        params.update(lookup_ranges(con))
-        pipeline.run(con, TOUCHED[1:], params, given=pipeline.made(TOUCHED[:1], AGGREGATE))
-        touched = sorted(r[0] for r in con.spark.table("_touched_dates").collect())
-        _agg_partitions(con, fs, touched).createOrReplaceTempView("_agg_touched")
-        given = pipeline.made(TOUCHED, AGGREGATE) | {"_agg_touched"}
-        pipeline.run(con, ["lake_agg_touched"], params, given=given)
-        _write(con.spark.table("_agg_src"), fs, "agg")
-        rows_read, keys, dates = con.first_row("refresh_counts")
-        commit = {"full": False, "dates": [d.isoformat() for d in touched]}
-    new_watermark = watermark if mode == "noop" else until
-    result = RunResult(
-        run_id,
-        "touched",
-        mode,
-        watermark,
-        new_watermark,
-        int(rows_read),
-        int(keys),
-        int(dates),
-        int(missed[0]),
-        int(missed[1]),
-        0.0,
-    )
-    commit["state"] = {
-        "strategy": "touched",
-        "watermark": new_watermark.isoformat(),
-        "updated_at": now.isoformat(),
-    }
-    _fault("before_commit")
-    if mode != "noop":
-        commit["staged"] = {t: [p for p in fs.children(STAGING, t) if p.startswith("date=")] for t in TABLES}
-        fs.write_text(json.dumps(commit), STAGING, "COMMIT")
-        apply(fs)
-    else:
-        fs.write_text(json.dumps(commit["state"]), "_state.json")
-    result = dataclasses.replace(result, seconds=round(time.perf_counter() - start, 3))
-    record = {**result.__dict__, "until": until, "ended_at": dt.datetime.now(dt.UTC).replace(tzinfo=None)}
-    fs.write_text(json.dumps(record, default=str), "_runs", f"{run_id:06d}.json")
-    return result
-
-
-def _agg_partitions(con: SparkConnection, fs: HadoopFS, dates: list[dt.date]):
+def _agg_partitions(con, fs: HadoopFS, dates: list[dt.date]):
     """The aggregate's partitions of ``dates``, read by path (no other partition is listed or opened)."""
     live = set(fs.children("agg"))
     paths = [fs.url("agg", f"date={d.isoformat()}") for d in dates if f"date={d.isoformat()}" in live]
@@ -237,7 +146,7 @@ def apply(fs: HadoopFS) -> None:
                 fs.delete(table, part)  # no version lies on this date any more
             elif fs.exists(STAGING, table, part):  # else moved by an earlier, interrupted apply
                 fs.move((STAGING, table, part), (table, part))
-        _fault("mid_apply")
+        fault("mid_apply")
     fs.write_text(json.dumps(commit["state"]), "_state.json")
     fs.delete(STAGING)
 
@@ -250,10 +159,112 @@ def recover(fs: HadoopFS) -> None:
         fs.delete(STAGING)
 
 
-def verify(config: Config, con: SparkConnection | None = None) -> pd.DataFrame:
-    """Keys where the aggregate differs from a full recomputation as of its watermark (empty when exact), rebuilt
-    by the full build's own steps."""
-    con = con or connect(config, names=("fact_events",))
+RANGES = 8  # the lookup's ranges of event ids on a lakehouse (refresh_ranges.sql)
+
+
+def lookup_ranges(con) -> dict:
+    """The parameters lo1, hi1 .. lo8, hi8 of a lakehouse's lookup (lake_lookup.sql): the ranges of the touched event ids, split at their widest
+    gaps when the ids are numbers, else one range from the smallest to the largest (unused ranges are None)."""
+    lo, hi = first_row(con, "refresh_range_bounds")
+    if isinstance(lo, int | float | decimal.Decimal) and not isinstance(lo, bool):
+        ranges = [tuple(r) for r in run(con, "refresh_ranges").itertuples(index=False)]
+    else:
+        ranges = [(lo, hi)] if lo is not None else []
+    out: dict = {}
+    for i in range(RANGES):
+        out[f"lo{i + 1}"], out[f"hi{i + 1}"] = ranges[i] if i < len(ranges) else (None, None)
+    return out
+
+
+class LakeStore:
+    """The aggregate under ``[engine] aggregate_path``: the store ``evtools.engines.store.opened`` gives on Spark.
+    A run's partitions are staged; its block's end writes ``_staging/COMMIT`` (dates and new state), then replaces
+    the live partitions; a run with nothing to write updates ``_state.json`` alone. Runs are recorded in ``_runs/``
+    (the runs that ended well: a failed run leaves no trace but its discarded staging)."""
+
+    STRATEGIES = ("touched",)
+    BACKFILL = False
+    ENGINE = "spark"
+
+    def __init__(self, con, fs: HadoopFS):
+        self.con = con
+        self.fs = fs
+        self.staged: dict = {}
+        self.new_state: dict | None = None
+        self.record: dict | None = None
+
+    def state(self) -> tuple[str | None, dt.datetime | None]:
+        return read_state(self.fs)
+
+    def next_run(self) -> int:
+        return len(self.fs.children("_runs")) + 1
+
+    @contextlib.contextmanager
+    def commit(self):
+        fs = self.fs
+        fs.delete(STAGING)
+        self.staged, self.new_state, self.record = {}, None, None
+        yield
+        fault("before_commit")
+        if self.staged:
+            self.staged["staged"] = {
+                t: [p for p in fs.children(STAGING, t) if p.startswith("date=")] for t in TABLES
+            }
+            fs.write_text(json.dumps({**self.staged, "state": self.new_state}), STAGING, "COMMIT")
+            apply(fs)
+        elif self.new_state:
+            fs.write_text(json.dumps(self.new_state), "_state.json")
+        if self.record:
+            fs.write_text(json.dumps(self.record, default=str), "_runs", f"{self.record['id']:06d}.json")
+
+    def full(self, params: dict) -> tuple:
+        con = self.con
+        con.tables = {"agg.agg_company_daily_events": "_full_agg"}
+        try:
+            pipeline.run(con, FULL, params)
+        finally:
+            con.tables = {}
+        _write(con.spark.table("_full_agg"), self.fs, "agg")
+        self.staged = {"full": True}
+        return con.first_row("lake_counts_full")
+
+    def touched(self, params: dict) -> tuple[tuple, tuple]:
+        con, fs = self.con, self.fs
+        _views(con, fs)
+        pipeline.run(con, TOUCHED[:1], params, given=pipeline.AGGREGATE_STATE)
+        missed = tuple(con.first_row("refresh_missed", params))
+        params = {**params, **lookup_ranges(con)}
+        pipeline.run(con, TOUCHED[1:], params, given=pipeline.made(TOUCHED[:1], pipeline.AGGREGATE_STATE))
+        touched = sorted(r[0] for r in con.spark.table("_touched_dates").collect())
+        _agg_partitions(con, fs, touched).createOrReplaceTempView("_agg_touched")
+        given = pipeline.made(TOUCHED, pipeline.AGGREGATE_STATE) | {"_agg_touched"}
+        pipeline.run(con, ["lake_agg_touched"], params, given=given)
+        _write(con.spark.table("_agg_src"), fs, "agg")
+        self.staged = {"full": False, "dates": [d.isoformat() for d in touched]}
+        return missed, con.first_row("refresh_counts")
+
+    def set_state(self, strategy: str, watermark: dt.datetime | None, now: dt.datetime) -> None:
+        self.new_state = {"strategy": strategy, "watermark": watermark.isoformat(), "updated_at": now.isoformat()}
+
+    def log_run(self, record: dict) -> None:
+        if record["status"] == "ok":
+            self.record = record
+
+
+@contextlib.contextmanager
+def opened(con, config, wait: float = 0.0):
+    """The lake's store for one run: its lock held (where the path is local), an interrupted run finished or
+    discarded first."""
+    lock = _lock_path(config)
+    with locked(lock / "_state", wait) if lock else contextlib.nullcontext():
+        fs = HadoopFS(con.spark, config.aggregate_path)
+        recover(fs)
+        yield LakeStore(con, fs)
+
+
+def verify(con, config) -> pd.DataFrame:
+    """Keys where the lake's aggregate differs from a full recomputation as of its watermark, rebuilt by the full
+    build's own steps into temporary views (``store.verify``)."""
     fs = HadoopFS(con.spark, config.aggregate_path)
     _, watermark = read_state(fs)
     if watermark is None:
@@ -274,10 +285,12 @@ def verify(config: Config, con: SparkConnection | None = None) -> pd.DataFrame:
         con.tables = {}
 
 
-def table(config: Config, con: SparkConnection | None = None) -> pd.DataFrame:
-    """The aggregate as a frame (for small data and tests), ordered by key."""
-    con = con or connect(config, names=())
-    frame = con.spark.read.parquet(HadoopFS(con.spark, config.aggregate_path).url("agg"))
-    return to_pandas(
-        frame.select("company_id", "date", "events", "rows", "refreshed_at").orderBy("company_id", "date")
-    )
+def read(con, config, query: str) -> pd.DataFrame:
+    """The lake's aggregate (``refresh_table``: ordered by key) or its runs (``refresh_runs``: one row per run)."""
+    fs = HadoopFS(con.spark, config.aggregate_path)
+    if query == "refresh_runs":
+        records = [json.loads(fs.read_text("_runs", name)) for name in fs.children("_runs")]
+        return pd.DataFrame(records)
+    frame = con.spark.read.parquet(fs.url("agg"))
+    ordered = frame.select("company_id", "date", "events", "rows", "refreshed_at").orderBy("company_id", "date")
+    return to_pandas(ordered)
