@@ -218,7 +218,11 @@ def _read(con: SparkConnection, source: Source) -> DataFrame:
         if fmt == "parquet":
             return _nanos_as_timestamps(reader.option("mergeSchema", "true").parquet(*files), found)
         if fmt == "csv":
-            return reader.options(header=True, inferSchema=True).csv(files)
+            # RFC 4180, as DuckDB reads and writes csv: a quote inside a quoted value is doubled ("QA ""test"""), a
+            # backslash is an ordinary character. Spark's default escape (a backslash) kept the doubled quotes in the
+            # value, took a backslash before a quote for an escape and could split a quoted value at a comma inside it:
+            # ids no longer matched fact_events' and the waterfalls of their keys were wrong
+            return reader.options(header=True, inferSchema=True, quote='"', escape='"').csv(files)
         return reader.json(files)
     except Exception as e:
         raise DataError(f"{source.location}: cannot read as {fmt}: {_first_line(e)}") from e
