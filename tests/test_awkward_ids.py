@@ -20,9 +20,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from evtools import database, quality, reconcile, refresh, refresh_spark, spark
-from evtools.config import load_config
-from evtools.sources import open_sources
+from evtools.analyses import quality, reconcile, refresh
+from evtools.core.config import load_config
+from evtools.engines import database, spark
+from evtools.engines.sources import open_sources
 from tests.conftest import PG_PASSWORD_ENV, write_config
 
 IDS = [
@@ -153,20 +154,18 @@ class Other:
     con: object
     place: str
 
+    def where(self):
+        """The refresh's --db: a schema on PostgreSQL; on Spark the config's aggregate_path (no --db)."""
+        return None if self.kind == "spark" else self.place
+
     def refresh(self, until):
-        if self.kind == "spark":
-            return refresh_spark.refresh(self.config, until=until, con=self.con)
-        return refresh.refresh(self.config, self.place, until=until, con=self.con)
+        return refresh.refresh(self.config, self.where(), until=until, con=self.con)
 
     def table(self) -> pd.DataFrame:
-        if self.kind == "spark":
-            return refresh_spark.table(self.config, self.con)
-        return refresh.table(self.config, self.place, self.con)
+        return refresh.table(self.config, self.where(), self.con)
 
     def verify(self) -> pd.DataFrame:
-        if self.kind == "spark":
-            return refresh_spark.verify(self.config, self.con)
-        return refresh.verify(self.config, self.place, self.con)
+        return refresh.verify(self.config, self.where(), self.con)
 
 
 @pytest.fixture(
@@ -259,7 +258,7 @@ def test_refresh_is_duckdbs(local, other, tmp_path):
 def test_printed_reconcile_script_runs_in_psql_and_gives_duckdbs_figures(local, expected, postgres, tmp_path, capsys):
     """``evtools sql --script reconcile`` for PostgreSQL over the tables, run by psql as printed (the script reads the
     optional columns its mapping names: the dashboard's computed_at)."""
-    from evtools.cli import main
+    from evtools.app.cli import main
     from tests.test_database import exported, psql
 
     mapping = '[columns.dashboard]\ncomputed_at = "computed_at"\n'

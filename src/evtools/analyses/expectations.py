@@ -156,7 +156,7 @@ def _validate(con, config, suites, dates, folder, docs, as_of, db, progress, one
         "recommended_lookback_days": lookback,
         "failures": failed[
             ["suite", "date", "expectation", "column", "observed", "unexpected_count", "evidence"]
-            + ["gx.threshold", "seen", "meaning", "action"]
+            + ["threshold", "seen", "meaning", "action"]
         ]
         .assign(observed=failed["seen"])
         .drop(columns="seen")
@@ -186,7 +186,7 @@ def _empty_table(config: Config, folder: Path) -> Validation:
                 "unexpected_count": None,
                 "evidence": f"fact_events ({where}) has no rows",
                 "error": None,
-                "gx.threshold": "at least 1",
+                "threshold": "at least 1",
                 "seen": "0",
                 "meaning": meta.get("meaning", ""),
                 "action": meta.get("action", ""),

@@ -43,7 +43,7 @@ import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
-from evtools.analyses import gx
+from evtools.analyses import gx as gxm  # the module; ``gx`` below is the GX context (gxm._Gx)
 from evtools.engines import base as engines
 from evtools.engines import pipeline
 from evtools.engines.queries import drop, execute, quote_ident, register
@@ -97,7 +97,7 @@ class Rewrite:
 
 def validate_suite(
     con: duckdb.DuckDBPyConnection,
-    gx: gx._Gx,
+    gx: gxm._Gx,
     name: str,
     suite: dict,
     dates: list,
@@ -111,7 +111,7 @@ def validate_suite(
     are as of it)."""
     expectations = suite["expectations"]
     register(con, "_gx_dates", pa.table({"date": pa.array(sorted(set(dates)), pa.date32())}))
-    batches = [b for b in gx.BATCHES[name] if any(e["meta"]["batch"] == b for e in expectations)]
+    batches = [b for b in gxm.BATCHES[name] if any(e["meta"]["batch"] == b for e in expectations)]
     found: dict[tuple[int, Any], dict] = {}
     fallback: dict[int, set] = {}
     for batch in _bar(batches, name, progress):
@@ -130,7 +130,7 @@ def validate_suite(
         for index, days in later.items():
             fallback.setdefault(index, set()).update(days)
     found |= _per_date(con, gx, name, expectations, fallback, params, as_of)
-    order = {b: i for i, b in enumerate(gx.BATCHES[name])}
+    order = {b: i for i, b in enumerate(gxm.BATCHES[name])}
     by_day: dict[Any, list] = {}
     for index, day in found:
         by_day.setdefault(day, []).append(index)
@@ -146,7 +146,7 @@ def _batch(
 ) -> tuple[dict, dict]:
     """Results per (expectation index, date) of one batch's rewritten expectations, and the dates each expectation
     leaves to the per-date path."""
-    sql = gx.BATCHES[name][batch]
+    sql = gxm.BATCHES[name][batch]
     values = _Values()
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)  # the run's clock, as the per-date batch takes it
     given = {"lookback": params["lookback"], "as_of": as_of, "now": now, "until": watermark}
@@ -199,20 +199,20 @@ def _row(
     observed = frame.at[i, rw.observed] if rw.observed else None
     kwargs = rw.expectation.get("kwargs") or {}
     meta = rw.expectation.get("meta") or {}
-    seen = "" if success else gx._seen({"observed_value": observed} if observed is not None else {})
+    seen = "" if success else gxm._seen({"observed_value": observed} if observed is not None else {})
     if not success and not seen and unexpected:
         seen = f"{unexpected:,} rows"
     return {
         "suite": name,
         "batch": batch,
         "expectation": rw.expectation["type"],
-        "column": gx.column_label(kwargs),
+        "column": gxm.column_label(kwargs),
         "success": success,
         "observed": observed,
         "unexpected_count": unexpected,
         "evidence": "" if success else evidence.get(frame.at[i, "date"], ""),
         "error": None,
-        "threshold": gx.threshold(rw.expectation["type"], kwargs, params),
+        "threshold": gxm.threshold(rw.expectation["type"], kwargs, params),
         "seen": seen,
         "meaning": meta.get("meaning", ""),
         "action": meta.get("action", ""),
@@ -223,7 +223,7 @@ def _per_date(con, gx, name: str, expectations: list[dict], fallback: dict[int, 
     """Results per (expectation index, date) of the per-date path for the dates each expectation was left with."""
     subsets: dict[tuple, list] = {}
     for day in sorted(set().union(*fallback.values())) if fallback else []:
-        for batch in gx.BATCHES[name]:
+        for batch in gxm.BATCHES[name]:
             chosen = tuple(
                 i
                 for i in sorted(fallback)
@@ -234,7 +234,7 @@ def _per_date(con, gx, name: str, expectations: list[dict], fallback: dict[int, 
     found = {}
     for chosen, days in subsets.items():
         tag = "per_date_" + "_".join(map(str, chosen))
-        rows = gx.per_date(con, gx, name, [expectations[i] for i in chosen], days, params, as_of, tag=tag)
+        rows = gxm.per_date(con, gx, name, [expectations[i] for i in chosen], days, params, as_of, tag=tag)
         for k, row in enumerate(rows):
             found[(chosen[k % len(chosen)], days[k // len(chosen)])] = row
     return found
@@ -251,7 +251,7 @@ def _relation(con, sql: str, values: dict) -> Iterator[None]:
     kept = pipeline.made(shared, frozenset())
     made = {name for name in kept if engines.of(con).exists(name)}
     try:
-        pipeline.check(steps, gx.GIVEN | {"_gx_dates"})
+        pipeline.check(steps, gxm.GIVEN | {"_gx_dates"})
         for step in steps:
             if not pipeline.step(step).makes <= made:
                 execute(con, step, values)
@@ -327,20 +327,20 @@ def _evidence(con, batch: str, rw: Rewrite, days: list, types: dict, values: _Va
                 "SELECT DISTINCT date FROM _gx_batch WHERE list_contains($days, date)", {"days": days}
             ).fetchall()
         }
-        empty = {d: gx._evidence(pd.DataFrame(), {}, batch) for d in days if d not in present}
+        empty = {d: gxm._evidence(pd.DataFrame(), {}, batch) for d in days if d not in present}
         if empty:
             return empty | _evidence(con, batch, rw, [d for d in days if d in present], types, values)
     if batch in ("lateness", "freshness"):  # one row per date: its sentence
         frame = con.execute("SELECT * FROM _gx_batch WHERE list_contains($days, date)", {"days": days}).df()
         rows = {d.date(): frame.iloc[[i]] for i, d in enumerate(pd.to_datetime(frame["date"]))}
-        return {d: gx._evidence(rows[d], {}, batch) for d in days if d in rows}
-    condition = rw.evidence if rw.evidence is not None else exp.true() if batch in gx.WHOLE_FRAME else None
+        return {d: gxm._evidence(rows[d], {}, batch) for d in days if d in rows}
+    condition = rw.evidence if rw.evidence is not None else exp.true() if batch in gxm.WHOLE_FRAME else None
     if condition is None or "company_id" not in types:
         return {}
     query = _evidence_query(batch, condition)
     keys = con.execute(query.sql(dialect="duckdb"), values.used(query) | {"days": days}).df()
     keys["day"] = [d.date() for d in pd.to_datetime(keys["date"])]
-    return {day: gx.keys_text(group) for day, group in keys.groupby("day", sort=False)}
+    return {day: gxm.keys_text(group) for day, group in keys.groupby("day", sort=False)}
 
 
 def _evidence_query(batch: str, condition: exp.Expression) -> exp.Expression:
