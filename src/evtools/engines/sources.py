@@ -129,18 +129,31 @@ def open_sources(
     from parquet (and the other way round).
     """
     con = con or connect(config)
-    wanted = names or tuple(config.sources)
-    company_type = None
-    for name in sorted(wanted, key=lambda n: n != "fact_events"):
-        source = config.source(name)
-        files = register(con, source, company_type)
-        if name == "fact_events":
-            company_type = con.execute(
-                "SELECT column_type FROM (DESCRIBE fact_events) WHERE column_name = 'company_id'"
-            ).fetchall()[0][0]
-        if check:
-            check_nulls(con, source, files)
+    register_all(
+        config,
+        names,
+        lambda source, company_type: register(con, source, company_type),
+        lambda _: con.execute(
+            "SELECT column_type FROM (DESCRIBE fact_events) WHERE column_name = 'company_id'"
+        ).fetchall()[0][0],
+        (lambda source, files: check_nulls(con, source, files)) if check else None,
+    )
     return con
+
+
+def register_all(config: Config, names, register_one, id_type, check=None) -> None:
+    """Register the configured sources (or ``names`` of them) on any engine, fact_events first: the others'
+    company_id takes fact_events' type (``id_type`` of what ``register_one(source, None)`` returned for it), so an
+    id read as text from a csv still joins an integer id from parquet (and the other way round). ``check(source,
+    registered)``, when given, scans each for null keys."""
+    company_type = None
+    for name in sorted(names or tuple(config.sources), key=lambda n: n != "fact_events"):
+        source = config.source(name)
+        registered = register_one(source, company_type)
+        if name == "fact_events":
+            company_type = id_type(registered)
+        if check:
+            check(source, registered)
 
 
 def register(

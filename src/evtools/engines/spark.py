@@ -33,6 +33,7 @@ from evtools.engines.sources import (
     data_files,
     null_counts,
     raise_on_nulls,
+    register_all,
     user_column,
 )
 
@@ -181,15 +182,13 @@ def to_pandas(frame: DataFrame) -> pd.DataFrame:
 def connect(config: Config, names: tuple[str, ...] | None = None, check: bool = True) -> SparkConnection:
     """A SparkConnection with the configured sources (or ``names`` of them) registered as canonical views."""
     con = SparkConnection(session(config))
-    wanted = names or tuple(config.sources)
-    company_type = None
-    for name in sorted(wanted, key=lambda n: n != "fact_events"):
-        source = config.source(name)
-        frame = register(con, source, company_type)
-        if name == "fact_events":
-            company_type = frame.schema["company_id"].dataType
-        if check:
-            check_nulls(con, source)
+    register_all(
+        config,
+        names,
+        lambda source, company_type: register(con, source, company_type),
+        lambda frame: frame.schema["company_id"].dataType,
+        (lambda source, _: check_nulls(con, source)) if check else None,
+    )
     return con
 
 
