@@ -246,13 +246,15 @@ def _daily(config, base: Path) -> dict:
     import tempfile
     import time
 
+    import duckdb
+
     from evtools.analyses import refresh
 
     WORK.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=WORK) as tmp:
         db = Path(tmp) / "agg.duckdb"
         shutil.copy(base, db)
-        con = refresh.duckdb.connect(str(db), read_only=True)
+        con = duckdb.connect(str(db), read_only=True)
         watermark = con.execute("SELECT watermark FROM evtools_state").fetchall()[0][0]
         con.close()
         start = time.perf_counter()

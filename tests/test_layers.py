@@ -14,17 +14,18 @@ ORDER = ["core", "engines", "analyses", "present", "app"]  # bottom to top
 TOP = {"evtools", "evtools.__main__"}  # the package itself and its entry point stand above the layers
 
 
-def module_name(path: Path) -> str:
-    parts = path.relative_to(SRC.parent).with_suffix("").parts
+def module_name(path: Path, root: Path = SRC) -> str:
+    parts = path.relative_to(root.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def imports_of(path: Path, known: set[str], package: str | None = None) -> set[str]:
+def imports_of(path: Path, known: set[str], package: str | None = None, root: Path = SRC) -> set[str]:
     """The evtools modules ``path`` (a module of ``package``) imports, resolved to modules (``from evtools.core
     import config`` is evtools.core.config; ``from evtools.core.config import load_config`` is evtools.core.config;
     ``from ..core import config`` in evtools.app is evtools.core.config)."""
     if package is None:
-        package = module_name(path) if path.name == "__init__.py" else module_name(path).rpartition(".")[0]
+        name = module_name(path, root)
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
@@ -36,13 +37,26 @@ def imports_of(path: Path, known: set[str], package: str | None = None) -> set[s
                 base = ".".join(up + ([base] if base else []))
             found.add(base)
             found |= {f"{base}.{a.name}" for a in node.names}
-    return {m for m in found if m in known}
+    return {SHORT.get(m, m) for m in found if SHORT.get(m, m) in known}
 
 
-def graph() -> dict[str, set[str]]:
-    files = {module_name(p): p for p in SRC.rglob("*.py")}
+def short_names() -> dict[str, str]:
+    """``evtools.<name>`` -> the module in its layer, as ``evtools/__init__.py`` maps them (read from its source, not
+    imported): an import by a short name is an import of that module."""
+    tree = ast.parse((SRC / "__init__.py").read_text(encoding="utf-8"))
+    layers = next(
+        ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "LAYERS"
+    )
+    return {f"evtools.{m}": f"evtools.{layer}.{m}" for layer, names in layers.items() for m in names.split()}
+
+
+SHORT = short_names()
+
+
+def graph(root: Path = SRC) -> dict[str, set[str]]:
+    files = {module_name(p, root): p for p in root.rglob("*.py")}
     known = set(files)
-    return {m: imports_of(p, known) - {m} for m, p in files.items()}
+    return {m: imports_of(p, known, root=root) - {m} for m, p in files.items()}
 
 
 def layer(module: str) -> str | None:
@@ -89,7 +103,7 @@ def upward(g: dict[str, set[str]]) -> list[tuple[str, str]]:
     """Imports of a module in a higher layer, or of a subpackage's ``__init__`` that reaches up."""
     bad = []
     for m, deps in g.items():
-        if m in TOP or layer(m) is None and m.count(".") == 1:
+        if m in TOP:
             continue
         for d in deps:
             if d in TOP:
@@ -153,3 +167,16 @@ def test_analyses_never_import_one_engine():
     g = graph()
     above = {m: deps & ENGINE_MODULES for m, deps in g.items() if layer(m) in ("analyses", "present")}
     assert {m: d for m, d in above.items() if d} == {}
+
+
+def test_a_cycle_written_into_a_copy_of_the_source_is_caught(tmp_path):
+    """The check reads files: a lazy import by a short name, written into a copy of the package, is found."""
+    import shutil
+
+    copy = tmp_path / "evtools"
+    shutil.copytree(SRC, copy, symlinks=True)
+    fsutil = copy / "core" / "fsutil.py"
+    fsutil.write_text(fsutil.read_text() + "\n\ndef _late():\n    from evtools import cli  # noqa\n")
+    g = graph(copy)
+    assert ("evtools.core.fsutil", "evtools.app.cli") in upward(g)
+    assert any("evtools.core.fsutil" in part and "evtools.app.cli" in part for part in cycles(g))

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -86,7 +87,7 @@ def sample_db(tmp_path, sample_config):
 
 
 def _snapshot(config, db):
-    con = refresh.duckdb.connect(str(db), read_only=True)
+    con = duckdb.connect(str(db), read_only=True)
     try:
         agg = con.execute("SELECT * FROM agg_company_daily_events ORDER BY ALL").fetchall()
         st_ = con.execute("SELECT strategy, watermark FROM evtools_state").fetchall()
@@ -197,7 +198,7 @@ def test_lookback_strategy_misses_what_arrives_late(sample_config, tmp_path, tru
 
 
 def test_backfill_rebuilds_the_dates_from_the_state(sample_config, sample_db):
-    con = refresh.duckdb.connect(str(sample_db))
+    con = duckdb.connect(str(sample_db))
     con.execute("UPDATE agg_company_daily_events SET events = events + 1 WHERE date = DATE '2026-01-10'")
     con.close()
     assert len(refresh.verify(sample_config, sample_db)) == 30
@@ -214,7 +215,7 @@ def test_refresh_cli_verify_exit_codes(sample_dir, tmp_path, capsys):
     assert main(["refresh", "--config", config, "--db", str(db), "--verify"]) == 2  # not built yet
     assert main(["refresh", "--config", config, "--db", str(db)]) == 0
     assert main(["refresh", "--config", config, "--db", str(db), "--verify"]) == 0
-    con = refresh.duckdb.connect(str(db))
+    con = duckdb.connect(str(db))
     con.execute("DELETE FROM agg_company_daily_events WHERE date = DATE '2026-01-05' AND company_id = 1001")
     con.close()
     assert main(["refresh", "--config", config, "--db", str(db), "--verify"]) == 1
@@ -224,7 +225,7 @@ def test_refresh_cli_verify_exit_codes(sample_dir, tmp_path, capsys):
 def test_lookup_ranges_split_at_the_widest_gaps():
     """Touched ids 1, 2, 3, 50, 51, 1000, 1001, 5000, 9000, 9001, 20000, 30000: the gaps, widest first, are 10999,
     10000, 4000, 3999, 949, 47, then the ties of 1 (the first, 1 -> 2, wins); so 8 ranges, each id in one."""
-    con = refresh.duckdb.connect()
+    con = duckdb.connect()
     con.execute(
         "CREATE TEMP TABLE _touched AS SELECT unnest([1, 2, 3, 50, 51, 1000, 1001, 5000, 9000, 9001, 20000, 30000])"
         " AS event_id"

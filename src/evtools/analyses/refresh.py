@@ -35,17 +35,15 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from evtools.core.config import Config
 from evtools.core.errors import EvtoolsError
 from evtools.core.rules import lookback_since
 from evtools.engines import base as engines
-from evtools.engines import connect, pipeline, store
+from evtools.engines import connect, store
 from evtools.engines.faults import FAULT_ENV  # noqa: F401  (the test seam's variable, named where users look)
 from evtools.engines.queries import first_row
-from evtools.engines.sources import open_sources
 
 log = logging.getLogger(__name__)
 STRATEGIES = ("touched", "lookback")
@@ -192,7 +190,7 @@ def _run(place, strategy, full, lookback, until, backfill) -> RunResult:
         failed = RunResult(
             run_id, strategy, mode, watermark, watermark, 0, 0, 0, 0, 0, round(time.perf_counter() - start, 3)
         )
-        with contextlib.suppress(duckdb.Error, EvtoolsError):
+        with contextlib.suppress(Exception):  # the run's own error is the one to raise, on any engine
             place.log_run(_record(failed, started, until, "failed", f"{type(e).__name__}: {e}"[:500]))
         raise
     return result
@@ -227,14 +225,9 @@ def verify(config: Config, db: Path | str | None = None, con=None) -> pd.DataFra
 
 
 def differences(db: Path, full: Path) -> pd.DataFrame:
-    """Keys where the aggregate in ``db`` differs from the one in ``full`` (a full build as of the same time)."""
-    con = duckdb.connect()
-    try:
-        con.execute("ATTACH $p AS live (READ_ONLY)", {"p": str(db)})
-        con.execute("ATTACH $p AS agg (READ_ONLY)", {"p": str(full)})
-        return pipeline.fetch(con, ["refresh_verify"], given={"live.agg_company_daily_events"} | pipeline.AGGREGATE_STATE)
-    finally:
-        con.close()
+    """Keys where the aggregate in the DuckDB file ``db`` differs from the one in ``full`` (a full build as of the
+    same time): ``evtools.engines.store.differences``."""
+    return store.differences(db, full)
 
 
 def table(config: Config, db: Path | str | None = None, con=None) -> pd.DataFrame:
@@ -276,7 +269,7 @@ def replay(
 
     lookback = config.settings.lookback_days if lookback_days is None else lookback_days
     if last is None:
-        con = open_sources(config, names=("fact_events",), check=False)
+        con = connect.open_engine(config, names=("fact_events",), check=False)
         last = first_row(con, "newest_ingested")[0].date()
     first = first or last - dt.timedelta(days=span_days - 1)
     folder = Path(folder or tempfile.mkdtemp(prefix="evtools-replay-"))

@@ -72,7 +72,7 @@ def cost(c: float, unit: str | None) -> str:
     return f"{c} s a row"
 
 
-def _pair(a, b, fmt) -> str:
+def pair(a, b, fmt) -> str:
     return f"{fmt(a)} → {fmt(b)}" if not pd.isna(a) else DASH
 
 

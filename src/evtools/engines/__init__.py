@@ -6,7 +6,10 @@ Imports ``evtools.core`` only. The analyses call ``queries``, ``pipeline`` and t
 
 from importlib import import_module
 
-_HOME = {"open_engine": "connect", "of": "base", "Engine": "base", "DuckDBEngine": "base"}
+_HOME = {
+    "open_engine": "connect",
+    **dict.fromkeys(("of", "Engine", "DuckDBEngine", "TranspiledEngine", "missing_parameters", "to_pandas"), "base"),
+}
 
 
 def __getattr__(name: str):

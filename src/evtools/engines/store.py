@@ -18,6 +18,7 @@ import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from evtools.core.errors import EngineError, EvtoolsError
@@ -148,3 +149,14 @@ def read(engine, config, where: Path | str | None, query: str) -> pd.DataFrame:
         return lake.read(engine, config, query)
     with engine.reading(config, where) as place, engine.aggregate(config, place, read_only=True):
         return run(engine, query)
+
+
+def differences(db: Path, full: Path) -> pd.DataFrame:
+    """Keys where the aggregate in the DuckDB file ``db`` differs from the one in ``full`` (a full build as of the same time)."""
+    con = duckdb.connect()
+    try:
+        con.execute("ATTACH $p AS live (READ_ONLY)", {"p": str(db)})
+        con.execute("ATTACH $p AS agg (READ_ONLY)", {"p": str(full)})
+        return pipeline.fetch(con, ["refresh_verify"], given={"live.agg_company_daily_events"} | pipeline.AGGREGATE_STATE)
+    finally:
+        con.close()

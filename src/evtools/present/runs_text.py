@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from evtools.analyses.runs_findings import _pair, seconds, volume
+from evtools.analyses.runs_findings import cost, findings, pair, seconds, volume  # noqa: F401 (findings, cost: read here too)
 from evtools.core.fmt import DASH
 
 
@@ -48,10 +48,10 @@ def jobs_table(result) -> pd.DataFrame:
             "verdict": jobs["verdict"] + jobs["n_plus_one"].map({True: ", N+1", False: ""}),
             "runs": jobs["runs"].map("{:,}".format),
             "time first → last": [
-                _pair(a, b, seconds) for a, b in zip(jobs["seconds_first"], jobs["seconds_last"], strict=True)
+                pair(a, b, seconds) for a, b in zip(jobs["seconds_first"], jobs["seconds_last"], strict=True)
             ],
             "volume first → last": [
-                _pair(a, b, lambda v, u=u: volume(v, u)) if u else DASH
+                pair(a, b, lambda v, u=u: volume(v, u)) if u else DASH
                 for a, b, u in zip(
                     jobs["volume_first"], jobs["volume_last"], jobs["volume_unit"], strict=True
                 )
