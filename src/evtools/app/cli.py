@@ -497,8 +497,10 @@ def main(argv: list[str] | None = None) -> int:
         logging.basicConfig(
             level=logging.DEBUG if args.verbose else logging.WARNING, format="%(name)s: %(message)s"
         )
-        if not args.verbose:  # a notebook's kernel stopped by an interrupt: asyncio's leftover-task report is noise
-            logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+        if not args.verbose:  # a notebook's kernel stopped by an interrupt: asyncio's leftover-task report and the
+            # kernel client's "Could not destroy zmq context" (traitlets' logger, at garbage collection) are noise
+            for noisy in ("asyncio", "traitlets"):
+                logging.getLogger(noisy).setLevel(logging.CRITICAL)
         redact.install_log_filter()
         run = runlog.start(_run_log_path(args), args.command, _loggable(args))
         code = COMMANDS[args.command](args)
