@@ -21,12 +21,12 @@ import duckdb
 import pandas as pd
 
 from evtools.analyses import gx, validate_all
-from evtools.analyses.quality import recommend_lookback
+from evtools.analyses.quality import prepare, recommend_lookback
 from evtools.core.config import Config
 from evtools.core.errors import ConfigError, EvtoolsError
 from evtools.engines import pipeline
 from evtools.engines.aggfile import readable
-from evtools.engines.queries import first_row, load_sql, quote_ident
+from evtools.engines.queries import first_row, load_sql, quote_ident, run
 from evtools.engines.sources import has_source, open_sources
 
 log = logging.getLogger(__name__)
@@ -121,12 +121,16 @@ def _validate(con, config, suites, dates, folder, docs, as_of, db, progress, one
         dates = [con.execute(load_sql("last_date")).fetchall()[0][0]]
         if dates == [None]:
             return _empty_table(config, folder)
-    lag = pipeline.fetch(con, ["facts_all", "arrival_lag"])
+    many = one_pass and len(dates) > 1
+    if many:  # every date: the shared passes (kept per state of the sources) give the lag curve and the payloads
+        prepare(con, config)
+        lag = run(con, "arrival_lag")
+    else:  # one date: the lag curve alone, one GROUP BY
+        lag = pipeline.fetch(con, pipeline.LAG_CURVE, {"offset_hours": None})
     lookback = recommend_lookback(lag, config.settings.coverage_target) or config.settings.lookback_days
     params = parameters(config, lookback, as_of)
     gx_ctx = gx._Gx(docs)
     attached = "agg_company_daily_events" in suites and _attach_aggregate(con, config, db)
-    many = one_pass and len(dates) > 1
     watermark = (first_row(con, "refresh_read_state") or (None, None))[1] if attached and many else None
     rows = []
     for name in suites:

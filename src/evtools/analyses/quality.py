@@ -21,7 +21,9 @@ are defined once, in ``evtools.core.rules``. Per (company_id, date):
 
 Scale: an event_id ingested once is its own latest version and adds no excess, so the expensive work is one
 aggregation over event_id that keeps only the ids seen more than once (``repeated_rows.sql``, bounded by DuckDB's
-memory_limit, spilling if needed); everything else runs on those few rows or as plain GROUP BYs.
+memory_limit, spilling if needed), one GROUP BY of every row by key, arrival lag and lateness (``key_lag.sql``) and
+one by load; everything else runs on those few rows or on these groups. The three passes are kept beside the config
+for the sources' present state (``evtools.engines.digest``): the next command on unchanged sources reads them.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ import pyarrow.parquet as pq
 
 from evtools.core.config import Config
 from evtools.core.fsutil import atomic_dir, iso_date, write_parquet
-from evtools.engines import pipeline
+from evtools.engines import digest, pipeline
 from evtools.engines.queries import arrow, drop, execute, exists, first_row, run
 from evtools.engines.sources import available_columns, has_source
 
@@ -119,11 +121,16 @@ def prepare(con: duckdb.DuckDBPyConnection, config: Config, scope: Scope = EVERY
     key = repr(scope)
     if exists(con, "_prepared") and first_row(con, "prepared_scope") == (key,):
         return
-    for name in ("_facts", "_prepared", "_versions"):
-        drop(con, name)
+    for name in ("_facts", "_prepared", "_versions", *pipeline.made(pipeline.SHARED, frozenset())):
+        drop(con, name)  # a table made here before, or a view over a cache entry
     params = {k: (str(v) if v is not None else None) for k, v in scope.params().items()}
     params["offset_hours"] = config.settings.dashboard_computed_offset_hours
-    pipeline.run(con, prepared_steps(con, scope), params)
+    steps = prepared_steps(con, scope)
+    if scope.everything:  # the shared passes over all rows: kept per state of the sources (engines.digest)
+        sources = ("fact_events", "dashboard") if has_source(con, "dashboard") else ("fact_events",)
+        digest.run_shared(con, config, steps, params, sources)
+    else:
+        pipeline.run(con, steps, params)
     execute(con, "prepared_mark", {"scope": key})
 
 

@@ -39,7 +39,7 @@ from evtools.core.config import Config
 from evtools.core.errors import DataError
 from evtools.core.fsutil import atomic_dir, iso_date
 from evtools.engines import pipeline
-from evtools.engines.queries import register, run
+from evtools.engines.queries import drop, register, run
 from evtools.engines.sources import available_columns, has_source
 
 COLUMNS = [
@@ -106,6 +106,8 @@ def compute(con: duckdb.DuckDBPyConnection, config: Config, scope: Scope = EVERY
     if rebucket:
         register(con, pipeline.ZONES, zone_table(candidates))
     steps = pipeline.RECONCILE + pipeline.timezones(rebucket) + pipeline.CLASSIFY
+    for name in pipeline.made(pipeline.RECONCILE[:2], frozenset()):
+        drop(con, name)  # the versions now, a view over a cache entry or a table: made again with those as of T
     given = pipeline.made(prepared_steps(con, scope)) | {pipeline.ZONES}
     return pipeline.fetch(con, steps, parameters(config, scope), given, as_arrow=True)
 

@@ -60,6 +60,9 @@ ALL_DATES = {
     "gx_rows": ["gx_rows_all"],
     "gx_agg_totals": pipeline.GX_AGG_TOTALS_ALL,
 }
+# what every date's batch steps find made: the sources, the dates, and the shared passes (expectations.validate runs
+# quality.prepare before a validation of many dates)
+GIVEN_ALL = gxm.GIVEN | {"_gx_dates"} | pipeline.made(pipeline.SHARED, frozenset())
 # the order of a batch's rows in its per-date frame (sql/gx_*.sql), which orders the keys given as evidence
 EVIDENCE_ORDER = {
     "duplicates": [("extra", True), ("company_id", False), ("event_id", False)],
@@ -251,9 +254,11 @@ def _relation(con, sql: str, values: dict) -> Iterator[None]:
     kept = pipeline.made(shared, frozenset())
     made = {name for name in kept if engines.of(con).exists(name)}
     try:
-        pipeline.check(steps, gxm.GIVEN | {"_gx_dates"})
+        pipeline.check(steps, GIVEN_ALL)
         for step in steps:
             if not pipeline.step(step).makes <= made:
+                for name in pipeline.step(step).makes:
+                    drop(con, name)  # one of the shared passes' tables or views of the same name (_versions)
                 execute(con, step, values)
         yield
     finally:

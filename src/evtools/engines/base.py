@@ -28,7 +28,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from evtools.core.errors import ConcurrentRun, EvtoolsError
-from evtools.engines import aggfile, dialects
+from evtools.engines import aggfile, dialects, steplog
 from evtools.engines.sqlfiles import load_sql, quote_ident
 
 
@@ -129,28 +129,33 @@ class DuckDBEngine(Engine):
         for statement in duckdb.extract_statements(load_sql(name)):
             needed = statement.named_parameters
             missing_parameters(name, needed, params)
+            steplog.statement(self.con)
             yield statement, {k: params[k] for k in needed}
 
     def run(self, name: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
         result = None
-        for statement, values in self._statements(name, params):
-            result = self.con.execute(statement, values)
-        return result.df()
+        with steplog.step(self.con, name):
+            for statement, values in self._statements(name, params):
+                result = self.con.execute(statement, values)
+            return result.df()
 
     def arrow(self, name: str, params: dict[str, Any] | None = None) -> pa.Table:
         result = None
-        for statement, values in self._statements(name, params):
-            result = self.con.sql(statement.query, params=values) if values else self.con.sql(statement.query)
-        return result.to_arrow_table()
+        with steplog.step(self.con, name):
+            for statement, values in self._statements(name, params):
+                result = self.con.sql(statement.query, params=values) if values else self.con.sql(statement.query)
+            return result.to_arrow_table()
 
     def execute(self, name: str, params: dict[str, Any] | None = None) -> None:
-        for statement, values in self._statements(name, params):
-            self.con.execute(statement, values).fetchall()
+        with steplog.step(self.con, name):
+            for statement, values in self._statements(name, params):
+                self.con.execute(statement, values).fetchall()
 
     def first_row(self, name: str, params: dict[str, Any] | None = None) -> tuple:
         rows = None
-        for statement, values in self._statements(name, params):
-            rows = self.con.execute(statement, values).fetchall()
+        with steplog.step(self.con, name):
+            for statement, values in self._statements(name, params):
+                rows = self.con.execute(statement, values).fetchall()
         return rows[0] if rows else ()
 
     def exists(self, name: str) -> bool:

@@ -89,19 +89,28 @@ def fetch(
 # -- the pipelines -----------------------------------------------------------------------------------------------
 
 
+# what every analysis reads, made from one pass over every row of fact_events per table (the rows of repeated event
+# ids, the per-key and arrival-lag groups, the loads) and from those: the per-key figures, the payloads' latest
+# versions now, the replays. Run once per state of the sources and kept (evtools.engines.digest).
+SHARED = ["repeated_rows", "key_lag", "loads", "quality_keys", "version_rows_now", "versions", "replays"]
+
+
 def prepare(scoped: bool, dashboard: bool) -> list[str]:
-    """What quality and reconciliation share: the rows in scope, their computation times, the repeated rows."""
+    """What the analyses share: the rows in scope, their computation times, then the ``SHARED`` passes."""
     return [
         "facts_scope" if scoped else "facts_all",
         "dashboard_times" if dashboard else "no_dashboard_times",
         "fact_times",
-        "repeated_rows",
+        *SHARED,
     ]
 
 
-QUALITY = ["version_rows_now", "versions", "quality_keys", "quality_versions", "quality_by_key"]
+# the arrival-lag curve alone (no computation times: lateness is not needed), as validate of one date reads it
+LAG_CURVE = ["facts_all", "no_dashboard_times", "fact_times", "key_lag", "arrival_lag"]
+QUALITY = ["quality_versions", "quality_by_key"]
 QUALITY_RESULTS = ["quality_table", "arrival_lag", "replayed_loads", "quality_totals", "quality_worst"]
-RECONCILE = ["version_rows_asof", "versions", "quality_keys", "reconcile_repeated", "reconcile"]
+# (the versions as of each key's computation time, beside the versions now: _versions made again)
+RECONCILE = ["version_rows_asof", "versions", "reconcile_repeated", "reconcile"]
 RECONCILE_RESULTS = ["reconcile_summary", "reconcile_causes", "reconcile_worst"]
 
 

@@ -180,8 +180,34 @@ def register(
         "INSERT INTO evtools_columns VALUES ($1, $2, $3)",
         [[source.name, c.name, source.column(c.name)] for c in present],
     )
+    _remember(con, source)
     log.debug("registered %s from %s", source.name, source.location)
     return files
+
+
+def _remember(con: duckdb.DuckDBPyConnection, source: Source) -> None:
+    """Record which config location the view ``source.name`` was defined from, with its definition as DuckDB
+    keeps it, so that ``registered_from`` can tell a view still defined by ``register`` from one replaced since."""
+    con.execute("CREATE TEMP TABLE IF NOT EXISTS evtools_sources (source VARCHAR, location VARCHAR, definition VARCHAR)")
+    con.execute("DELETE FROM evtools_sources WHERE source = $s", {"s": source.name})
+    con.execute(
+        "INSERT INTO evtools_sources SELECT $s, $l, sql FROM duckdb_views() WHERE view_name = $s AND temporary",
+        {"s": source.name, "l": source.location},
+    )
+
+
+def registered_from(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
+    """The config location the view ``name`` was registered from by ``register``, or None when it was not, or was
+    redefined since (then nothing can be said about what it reads)."""
+    try:
+        rows = con.execute(
+            "SELECT s.location FROM evtools_sources AS s JOIN duckdb_views() AS v "
+            "ON v.view_name = s.source AND v.temporary AND v.sql = s.definition WHERE s.source = $s",
+            {"s": name},
+        ).fetchall()
+    except duckdb.CatalogException:
+        return None
+    return rows[0][0] if rows else None
 
 
 def _locate(con: duckdb.DuckDBPyConnection, source: Source, raw: str, types: dict, company_type: str | None) -> None:

@@ -1,15 +1,15 @@
--- The arrival-lag curve (evtools.rules: arrival_lag) of the rows analysed (_facts):
+-- The arrival-lag curve (evtools.rules: arrival_lag) of the rows analysed (from _key_lag):
 --   coverage(k): share of all events (sum over all rows) with lag <= k; row_coverage(k): the same for rows;
 --   rows_reread_per_run(k): rows a daily run re-reads with lookback k: the mean rows per date times (k + 1) dates,
 --   rounded half up (floor(x + 0.5): round() breaks ties to even on some engines' doubles, PostgreSQL's among them).
--- reads: _facts
+-- reads: _key_lag
 WITH h AS (
-    SELECT arrival_lag(date, ingested_at) AS k, count(*) AS rows, CAST(sum(events) AS BIGINT) AS events
-    FROM _facts
-    GROUP BY arrival_lag(date, ingested_at)
+    SELECT lag AS k, CAST(sum(rows) AS BIGINT) AS rows, CAST(sum(events) AS BIGINT) AS events
+    FROM _key_lag
+    GROUP BY lag
 ),
 per_date AS (
-    SELECT count(*) / count(DISTINCT date) AS mean_rows FROM _facts
+    SELECT CAST(sum(rows) AS BIGINT) / count(DISTINCT date) AS mean_rows FROM _key_lag
 )
 SELECT k, rows, events,
        sum(events) OVER (ORDER BY k NULLS FIRST) / sum(events) OVER () AS coverage,

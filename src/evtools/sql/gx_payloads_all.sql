@@ -4,16 +4,18 @@
 -- (gx_agg_version_rows_all.sql). n counts a payload's rows; n_by, first_by and version_by are its rows, first
 -- arrival and greatest version among the rows ingested <= $until (the aggregate's watermark; n_by = 0 when no row
 -- was, or when there is no aggregate: $until NULL).
--- The one aggregation over every event_id and the one lookup of their rows a validation of all dates makes; both
--- batches share them.
--- reads: fact_events
+-- The rows of repeated event ids are the shared pass's (_repeated_rows, kept per state of the sources); the rows
+-- without an event_id are one filtered scan. Both batches share the result.
+-- reads: fact_events, _repeated_rows
 -- makes: _gx_payloads
 CREATE OR REPLACE TEMP TABLE _gx_payloads AS
 SELECT event_id, company_id, date, events, count(*) AS n,
        count(*) FILTER (WHERE ingested_at <= $until) AS n_by,
        min(ingested_at) FILTER (WHERE ingested_at <= $until) AS first_by,
        max(version) FILTER (WHERE ingested_at <= $until) AS version_by
-FROM fact_events
-WHERE event_id IN (SELECT event_id FROM fact_events GROUP BY event_id HAVING count(*) > 1)
-   OR event_id IS NULL
+FROM (
+    SELECT event_id, company_id, date, events, ingested_at, version FROM _repeated_rows
+    UNION ALL
+    SELECT event_id, company_id, date, events, ingested_at, version FROM fact_events WHERE event_id IS NULL
+) AS r
 GROUP BY event_id, company_id, date, events
