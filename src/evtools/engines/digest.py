@@ -34,6 +34,7 @@ import duckdb
 from evtools.core.config import Config
 from evtools.engines import pipeline
 from evtools.engines.base import DuckDBEngine
+from evtools.engines.faults import fault
 from evtools.engines.sqlfiles import load_sql, quote_ident
 
 log = logging.getLogger(__name__)
@@ -197,6 +198,7 @@ def publish(
 ) -> Path | None:
     """Write ``tables`` (temporary tables on ``con``) as the entry of ``key``, whole or not at all, when the sources'
     fingerprints still equal ``basis``'s; the entry's path, or None when it was not written."""
+    fault("cache_built")  # the test seam: hold here while a test changes a source
     if fingerprint(config, names) != basis["sources"]:
         log.info("a source changed while its cache entry was built; not cached")
         return None
@@ -218,7 +220,9 @@ def publish(
             )
         finally:
             con.execute(f"DETACH DATABASE {alias}")
+        fault("cache_written")  # the test seam: a build killed here leaves only its temporary file
         if fingerprint(config, names) != basis["sources"]:
+            log.info("a source changed while its cache entry was written; not cached")
             tmp.unlink(missing_ok=True)
             return None
         os.replace(tmp, final)
@@ -239,7 +243,8 @@ def _remove_orphans(root: Path) -> None:
 
 
 def _keep_newest(root: Path) -> None:
-    entries = sorted(root.glob(f"*{SUFFIX}"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    entries = [p for p in root.glob(f"*{SUFFIX}") if not p.name.startswith(".")]  # not others' temporary files
+    entries.sort(key=lambda p: p.stat().st_mtime_ns, reverse=True)
     for old in entries[KEEP:]:
         with contextlib.suppress(OSError):
             old.unlink()

@@ -1,4 +1,5 @@
-"""The refresh's test seam: a run fails, is killed or holds still at a named point when the environment asks."""
+"""The test seam of the refresh and of the shared passes' cache: a run fails, is killed or holds still at a named point
+when the environment asks."""
 
 from __future__ import annotations
 
