@@ -155,7 +155,7 @@ def test_every_pipeline_reads_only_what_was_made(name):
 
 
 def test_a_step_reading_what_nothing_made_is_refused():
-    with pytest.raises(pipeline.PipelineError, match="sql/quality_by_key.sql reads _quality_versions"):
-        pipeline.check(pipeline.prepare(False, True) + ["quality_by_key"])
+    with pytest.raises(pipeline.PipelineError, match="sql/reconcile_repeated.sql reads _versions"):
+        pipeline.check(pipeline.prepare(False, True)[:-len(pipeline.SHARED)] + ["reconcile_repeated"])
     with pytest.raises(pipeline.PipelineError, match="reconcile_classify.sql reads _reconcile, _tz"):
         pipeline.check(["reconcile_classify"])

@@ -89,10 +89,21 @@ def fetch(
 # -- the pipelines -----------------------------------------------------------------------------------------------
 
 
-# what every analysis reads, made from one pass over every row of fact_events per table (the rows of repeated event
+# what the analyses read, made from one pass over every row of fact_events per table (the rows of repeated event
 # ids, the per-key and arrival-lag groups, the loads) and from those: the per-key figures, the payloads' latest
-# versions now, the replays. Run once per state of the sources and kept (evtools.engines.digest).
-SHARED = ["repeated_rows", "key_lag", "loads", "quality_keys", "version_rows_now", "versions", "replays"]
+# versions now, the replays, the per-key quality figures. Run once per state of the sources and kept
+# (evtools.engines.digest), so a command after another on unchanged sources reads them all.
+SHARED = [
+    "repeated_rows",
+    "key_lag",
+    "loads",
+    "quality_keys",
+    "version_rows_now",
+    "versions",
+    "replays",
+    "quality_versions",
+    "quality_by_key",
+]
 
 
 def prepare(scoped: bool, dashboard: bool) -> list[str]:
@@ -107,7 +118,7 @@ def prepare(scoped: bool, dashboard: bool) -> list[str]:
 
 # the arrival-lag curve alone (no computation times: lateness is not needed), as validate of one date reads it
 LAG_CURVE = ["facts_all", "no_dashboard_times", "fact_times", "key_lag", "arrival_lag"]
-QUALITY = ["quality_versions", "quality_by_key"]
+QUALITY: list[str] = []  # the per-key quality figures are among the shared tables (SHARED); its results read them
 QUALITY_RESULTS = ["quality_table", "arrival_lag", "replayed_loads", "quality_totals", "quality_worst"]
 # (the versions as of each key's computation time, beside the versions now: _versions made again)
 RECONCILE = ["version_rows_asof", "versions", "reconcile_repeated", "reconcile"]
