@@ -8,12 +8,13 @@ STAMP := $(VENV)/.evtools-installed
 DEV_STAMP := $(VENV)/.evtools-dev-installed
 CONFIG ?= data/sample/evtools.toml
 LARGE ?= benchmarks/data/large
+XL ?= benchmarks/data/xl
 ENGINES_SET ?= benchmarks/data/engines-2m
 # two pytest-xdist workers; the tests sharing the Spark JVM, the PostgreSQL server or the installed venv stay in one
 PYTEST_WORKERS ?= -n 2 --dist loadgroup
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test test-all lint sample sample-large sample-large-ordered sample-engines bench bench-spark bench-engines clean
+.PHONY: help install demo test test-all lint sample sample-large sample-large-ordered sample-xl sample-engines bench bench-scale bench-spark bench-engines clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -52,6 +53,13 @@ sample-large: $(STAMP) ## the 50M-row, 365-day, 5,000-company set for benchmarks
 
 sample-large-ordered: $(STAMP) ## the same set with time-ordered event ids (for the refresh history curve)
 	@test -f $(LARGE)-ordered/evtools.toml || $(BIN)/evtools sample --out $(LARGE)-ordered --rows 50000000 --companies 5000 --days 365 --start 2025-01-01 --seed 11 --ordered-ids
+
+sample-xl: sample-large ## twice the large set (107M rows: its year and the same year again a year later), for bench-scale
+	@test -f $(XL)/evtools.toml || $(BIN)/python benchmarks/double.py $(LARGE) $(XL)
+
+bench-scale: $(DEV_STAMP) sample-large sample-xl ## the commands as whole processes against the job, 53.6M and 107M rows: benchmarks/RESULTS-scale*.md
+	$(BIN)/python benchmarks/scale.py --data $(LARGE) --data $(XL)
+	$(BIN)/python benchmarks/scale.py --data $(LARGE) --breakdown
 
 bench: $(DEV_STAMP) sample-large sample-large-ordered ## run the benchmarks on the large sets and write benchmarks/RESULTS.md
 	$(BIN)/python benchmarks/run.py --data $(LARGE)

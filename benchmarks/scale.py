@@ -125,6 +125,9 @@ def measure_set(config: Path, cases: list[str], repeat: int) -> dict:
                 for argv in steps[:-1]:
                     process(argv)
                 r = process(steps[-1])
+                summary = out / "quality" / "summary.json"
+                if summary.exists():  # quality's figures, cold (case quality) and from the cache (case second)
+                    r["figures"] = json.loads(summary.read_text())
             best = r if best is None or r["seconds"] < best["seconds"] else best
             job_best = j if job_best is None or j["seconds"] < job_best["seconds"] else job_best
             best["peak_rss_mb"] = max(best["peak_rss_mb"], r["peak_rss_mb"])
@@ -135,6 +138,10 @@ def measure_set(config: Path, cases: list[str], repeat: int) -> dict:
             flush=True,
         )
     clear_cache(config)
+    if "quality" in results and "second" in results:
+        equal = results["quality"].get("figures") == results["second"].get("figures")
+        results["second"]["equal_to_cold"] = equal
+        print(f"{config.parent.name:10s} quality read from the cache equals quality computed cold: {equal}")
     return results
 
 
@@ -207,6 +214,11 @@ def verdicts(by_set: dict[str, dict]) -> list[str]:
                 met = r["ratio"] <= limit and r["peak_rss_mb"] <= MEMORY_MB
                 lines.append(f"| {case} on {n}: <= {limit}x, <= {MEMORY_MB} MB | {r['ratio']:.2f}x, "
                              f"{r['peak_rss_mb']:.0f} MB | {'yes' if met else 'no'} |")
+    for n, results in by_set.items():
+        if "equal_to_cold" in results.get("second", {}):
+            equal = results["second"]["equal_to_cold"]
+            lines.append(f"| quality from the cache on {n}: every figure of summary.json equals the cold run's | "
+                         f"{'equal' if equal else 'DIFFERENT'} | {'yes' if equal else 'no'} |")
     for n, results in list(by_set.items())[1:]:
         for case, r in results.items():
             base = by_set[first].get(case)

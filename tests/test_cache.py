@@ -167,3 +167,25 @@ def test_a_view_replaced_by_the_caller_is_not_cached(project, monkeypatch):
     partial = quality.analyse(con, config)
     assert entries(project) == []
     assert partial.summary["total_events"] < figures(project)[1]["total_events"]
+
+
+def test_a_command_on_unchanged_sources_runs_none_of_the_shared_passes(project, tmp_path):
+    """The step log (EVTOOLS_STEP_LOG) of quality after reconcile: the passes over every row ran in reconcile only."""
+    from evtools.engines import pipeline, steplog
+
+    logs = {}
+    for command in ("reconcile", "quality"):
+        log = tmp_path / f"{command}.jsonl"
+        done = subprocess.run(
+            [sys.executable, "-m", "evtools", command, "--config", str(project)],
+            env={**os.environ, "EVTOOLS_NO_PROGRESS": "1", steplog.ENV: str(log)},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        logs[command] = [r["step"] for r in steplog.read(log)]
+    passes = {"repeated_rows", "key_lag", "loads"}
+    assert passes <= set(logs["reconcile"]) and set(pipeline.SHARED) - {"version_rows_now"} <= set(logs["reconcile"])
+    assert not passes & set(logs["quality"]), logs["quality"]
+    assert {"quality_table", "quality_totals"} <= set(logs["quality"])

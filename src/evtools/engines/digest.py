@@ -39,7 +39,7 @@ from evtools.engines.sqlfiles import load_sql, quote_ident
 
 log = logging.getLogger(__name__)
 
-KEEP = 4  # cache entries kept per config (the newest)
+KEEP = 2  # cache entries kept per config (the newest): about a third of fact_events' parquet size each
 SUFFIX = ".duckdb"
 ALIAS = "_evtools_cache"
 OFF_ENV = "EVTOOLS_NO_CACHE"  # set (to anything): neither read nor write the cache
