@@ -286,6 +286,31 @@ def fact_frame() -> pd.DataFrame:
     return frame
 
 
+def dbt(project: Path, *args: str, target: Path | None = None) -> tuple[object, str]:
+    """dbt ``args`` on ``project`` (its profiles.yml beside it) in this process, as the dbt command line runs them
+    (dbt's programmatic entry point: one interpreter and one import of dbt for every run of the session); the
+    invocation's result and the lines dbt logged, in order. ``target``: its --target-path and --log-path parent."""
+    import logging
+    import warnings
+
+    lines: list[str] = []
+    where = ["--target-path", str(target / "target"), "--log-path", str(target / "logs")] if target else []
+    argv = [*args, "--project-dir", str(project), "--profiles-dir", str(project), *where]
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    with warnings.catch_warnings():  # dbt's imports add warning filters and a handler on the root logger: not kept
+        from dbt.cli.main import dbtRunner
+
+        try:
+            result = dbtRunner(callbacks=[lambda event: lines.append(event.info.msg)]).invoke(
+                ["--no-send-anonymous-usage-stats", *argv]
+            )
+        finally:
+            root.handlers[:], root.level = handlers, level
+    assert result.exception is None, result.exception
+    return result, "\n".join(lines)
+
+
 def write_config(folder: Path, text: str) -> Path:
     path = folder / "evtools.toml"
     path.write_text(text)
