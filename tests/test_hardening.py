@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+import types
 from pathlib import Path
 
 import duckdb
@@ -463,16 +464,29 @@ def test_6_the_aggregate_can_be_read_while_a_refresh_writes(project, tmp_path):
 
 
 @pytest.mark.slow
-def test_6_a_reader_holding_the_database_makes_refresh_wait_not_crash(project, capsys):
+def test_6_a_reader_holding_the_database_makes_refresh_wait_not_crash(project, capsys, monkeypatch):
     config_path = str(project / "evtools.toml")
     assert main(["refresh", "--config", config_path, "--until", "2026-02-01"]) == 0
     db = load_config(config_path).aggregate_db
-    hold = f"import duckdb, time; c = duckdb.connect({str(db)!r}, read_only=True); print('open', flush=True); time.sleep(4)"
-    reader = subprocess.Popen([sys.executable, "-c", hold], stdout=subprocess.PIPE, text=True)
+    hold = f"import duckdb, sys; c = duckdb.connect({str(db)!r}, read_only=True); print('open', flush=True); sys.stdin.read()"
+    reader = subprocess.Popen([sys.executable, "-c", hold], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert reader.stdout.readline() == "open\n"
     code = main(["refresh", "--config", config_path])
     failed(capsys, code, [], 3, f"{db}: another process has the aggregate database open")
+    # the reader lets go once the next refresh waits for it (found the database held, it sleeps before trying again)
+    waited = []
+
+    def sleep(seconds: float) -> None:
+        if not waited:
+            reader.stdin.close()
+        waited.append(seconds)
+        time.sleep(seconds)
+
+    from evtools.engines import aggfile
+
+    monkeypatch.setattr(aggfile, "time", types.SimpleNamespace(monotonic=time.monotonic, sleep=sleep))
     assert main(["refresh", "--config", config_path, "--wait", "30"]) == 0  # once the reader lets go
+    assert waited  # it did wait
     reader.wait(timeout=30)
 
 
