@@ -115,24 +115,26 @@ def test_2_a_row_from_the_future_never_moves_the_watermark(project, capsys):
 # 3. a report never loses the previous good one ------------------------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def a_good_run(tmp_path_factory) -> Path:
+    """A daily report of 2026-02-20 made by the fine test notebook (nb/ and reports/ under the folder returned), made
+    once for the module; each test works on a copy (``reports_with_a_good_run``)."""
+    folder = tmp_path_factory.mktemp("good_report")
+    shutil.copytree(SAMPLE, folder / "project", ignore=shutil.ignore_patterns(".evtools"))
+    (folder / "nb").mkdir()
+    shutil.copy(Path(__file__).parent / "notebooks" / "fine.ipynb", folder / "nb" / "daily_report.ipynb")
+    argv = ["report", "daily", "--config", str(folder / "project" / "evtools.toml"), "--notebooks", str(folder / "nb")]
+    assert main([*argv, "--out", str(folder / "reports"), "--date", "2026-02-20"]) == 0
+    return folder
+
+
 @pytest.fixture()
-def reports_with_a_good_run(project, tmp_path) -> tuple[Path, dict]:
-    """A daily report of 2026-02-20 made by the fine test notebook, and the digest of the reports folder."""
-    nb = tmp_path / "nb"
-    nb.mkdir()
-    shutil.copy(Path(__file__).parent / "notebooks" / "fine.ipynb", nb / "daily_report.ipynb")
-    out = tmp_path / "reports"
-    argv = [
-        "report",
-        "daily",
-        "--config",
-        str(project / "evtools.toml"),
-        "--notebooks",
-        str(nb),
-        "--out",
-        str(out),
-    ]
-    assert main([*argv, "--date", "2026-02-20"]) == 0
+def reports_with_a_good_run(a_good_run, project, tmp_path) -> tuple[Path, list[str]]:
+    """A copy of ``a_good_run``'s reports folder and notebooks, and the report's argv over them and ``project``."""
+    out, nb = tmp_path / "reports", tmp_path / "nb"
+    shutil.copytree(a_good_run / "reports", out)
+    shutil.copytree(a_good_run / "nb", nb)
+    argv = ["report", "daily", "--config", str(project / "evtools.toml"), "--notebooks", str(nb), "--out", str(out)]
     return out, argv
 
 
