@@ -8,7 +8,7 @@ data/sample itself (its run log, aggregate and reports land in the copy); the se
 Tests marked ``spark``, ``browser`` or ``postgres`` need a system component. Where it is missing they are left out with one line
 naming the Debian package to install; under CI (``CI=true``) a missing component is an error. ``--quick`` (``make
 test``) leaves them out wherever they could run, and the ``install`` tests (a pip install into a new venv) too, with
-one line per marker saying what ``make test-all`` adds; its property tests try 10 examples each instead of 30, and
+one line per marker saying what ``make test-all`` adds; its property tests try 5 examples each instead of 30, and
 its exhaustive tests (every date, every command killed) run on a part.
 
 Under pytest-xdist (``-n 2 --dist loadgroup``) the tests sharing a costly session resource (the Spark JVM, the
@@ -85,7 +85,7 @@ _LEFT_OUT: list[str] = []
 
 
 # property tests: examples per test in make test (--quick) and in make test-all
-EXAMPLES = {"quick": 10, "all": 30}
+EXAMPLES = {"quick": 5, "all": 30}
 
 
 def pytest_configure(config):
