@@ -61,8 +61,9 @@ def latest(fact: pd.DataFrame | dict, as_of=None) -> dict:
     return {e: max(ps.items(), key=_rank)[0] for e, ps in payloads(fact, as_of).items()}
 
 
-def aggregate(fact: pd.DataFrame, as_of=None) -> pd.DataFrame:
-    """The exact aggregate as of ``as_of``: per key, the events and the count of the latest versions lying on it."""
+def aggregate(fact: pd.DataFrame | dict, as_of=None) -> pd.DataFrame:
+    """The exact aggregate as of ``as_of``: per key, the events and the count of the latest versions lying on it.
+    ``fact`` may be a ``history`` already built (for many ``as_of`` over one table)."""
     sums: dict = defaultdict(lambda: [0, 0])
     for company, date, events in latest(fact, as_of).values():
         sums[(company, date)][0] += events
