@@ -13,7 +13,9 @@ its exhaustive tests (every date, every command killed) run on a part.
 
 Under pytest-xdist (``-n 2 --dist loadgroup``) the tests sharing a costly session resource (the Spark JVM, the
 PostgreSQL server, the installed venv, the rendered reports) carry an ``xdist_group`` of its name, so each resource
-is made once per run, in one worker; the left-out lines come from the workers and are printed once.
+is made once per run, in one worker; so do a module's tests using one of its module-scoped fixtures (the group is
+the module's path). Groups are handed out first, the largest first (pytest-xdist's loadscope order); the left-out
+lines come from the workers and are printed once.
 """
 
 from __future__ import annotations
@@ -114,6 +116,8 @@ def pytest_collection_modifyitems(config, items):
         else:
             if "rendered_reports" in getattr(item, "fixturenames", ()):
                 item.add_marker(pytest.mark.xdist_group("reports"))
+            elif _uses_a_module_fixture(item):
+                item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
     keep = list(items)
     if config.getoption("quick"):
         for marker, what in QUICK_LEAVES_OUT.items():
@@ -138,6 +142,16 @@ def pytest_collection_modifyitems(config, items):
         keep = [item for item in keep if item not in wanting]
         config.hook.pytest_deselected(items=wanting)
     items[:] = keep
+
+
+def _uses_a_module_fixture(item) -> bool:
+    """``item`` uses a module-scoped fixture of its own module: the module's tests that do run in one worker, so
+    that fixture is made once per run (each worker would make its own)."""
+    module = item.nodeid.split("::")[0]
+    info = getattr(item, "_fixtureinfo", None)
+    return info is not None and any(
+        d.scope == "module" and d.baseid == module for defs in info.name2fixturedefs.values() for d in defs
+    )
 
 
 @pytest.hookimpl(optionalhook=True)
