@@ -21,6 +21,7 @@ lines come from the workers and are printed once.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import importlib.util
 import os
 import shutil
@@ -257,14 +258,31 @@ def rendered_reports(tmp_path_factory, sample_dir) -> Rendered:
     return Rendered(out, config, runs["investigation"], runs["daily"])
 
 
+def made_once(tmp_path_factory, name: str, make) -> Path:
+    """The folder ``name`` that ``make(folder)`` fills, made once per run: under pytest-xdist in the run's temp folder
+    all workers share, by the first worker to ask (the others wait on its lock file, then read it). Tests only read
+    it."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent
+    folder, done = base / name, base / f"{name}.made"
+    with open(base / f"{name}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            make(folder)
+            done.touch()
+    return folder
+
+
 @pytest.fixture(scope="session")
 def large_dir(tmp_path_factory) -> Path:
-    """A generated 2M-row set with time-ordered event ids (the sample's are random), shared by the engines' tests."""
+    """A generated 2M-row set with time-ordered event ids (the sample's are random), shared by the engines' tests:
+    made once per run (``made_once``: the Spark and the PostgreSQL tests run in different workers)."""
     from evtools.analyses.sample import SampleSpec, generate
 
-    folder = tmp_path_factory.mktemp("large")
-    generate(SampleSpec(rows=2_000_000, companies=200, days=120, seed=3, ordered_ids=True), folder, progress=False)
-    return folder
+    spec = SampleSpec(rows=2_000_000, companies=200, days=120, seed=3, ordered_ids=True)
+    return made_once(tmp_path_factory, "large", lambda folder: generate(spec, folder, progress=False))
 
 
 @pytest.fixture(scope="session")
