@@ -8,17 +8,20 @@ data/sample itself (its run log, aggregate and reports land in the copy); the se
 Tests marked ``spark``, ``browser`` or ``postgres`` need a system component. Where it is missing they are left out with one line
 naming the Debian package to install; under CI (``CI=true``) a missing component is an error. ``--quick`` (``make
 test``) leaves them out wherever they could run, and the ``install`` tests (a pip install into a new venv) too, with
-one line per marker saying what ``make test-all`` adds; its property tests try 10 examples each instead of 30, and
+one line per marker saying what ``make test-all`` adds; its property tests try 5 examples each instead of 30, and
 its exhaustive tests (every date, every command killed) run on a part.
 
 Under pytest-xdist (``-n 2 --dist loadgroup``) the tests sharing a costly session resource (the Spark JVM, the
 PostgreSQL server, the installed venv, the rendered reports) carry an ``xdist_group`` of its name, so each resource
-is made once per run, in one worker; the left-out lines come from the workers and are printed once.
+is made once per run, in one worker; so do a module's tests using one of its module-scoped fixtures (the group is
+the module's path). Groups are handed out first, the largest first (pytest-xdist's loadscope order); the left-out
+lines come from the workers and are printed once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import importlib.util
 import os
 import shutil
@@ -85,7 +88,7 @@ _LEFT_OUT: list[str] = []
 
 
 # property tests: examples per test in make test (--quick) and in make test-all
-EXAMPLES = {"quick": 10, "all": 30}
+EXAMPLES = {"quick": 5, "all": 30}
 
 
 def pytest_configure(config):
@@ -114,6 +117,8 @@ def pytest_collection_modifyitems(config, items):
         else:
             if "rendered_reports" in getattr(item, "fixturenames", ()):
                 item.add_marker(pytest.mark.xdist_group("reports"))
+            elif _uses_a_module_fixture(item):
+                item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
     keep = list(items)
     if config.getoption("quick"):
         for marker, what in QUICK_LEAVES_OUT.items():
@@ -138,6 +143,16 @@ def pytest_collection_modifyitems(config, items):
         keep = [item for item in keep if item not in wanting]
         config.hook.pytest_deselected(items=wanting)
     items[:] = keep
+
+
+def _uses_a_module_fixture(item) -> bool:
+    """``item`` uses a module-scoped fixture of its own module: the module's tests that do run in one worker, so
+    that fixture is made once per run (each worker would make its own)."""
+    module = item.nodeid.split("::")[0]
+    info = getattr(item, "_fixtureinfo", None)
+    return info is not None and any(
+        d.scope == "module" and d.baseid == module for defs in info.name2fixturedefs.values() for d in defs
+    )
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -243,14 +258,31 @@ def rendered_reports(tmp_path_factory, sample_dir) -> Rendered:
     return Rendered(out, config, runs["investigation"], runs["daily"])
 
 
+def made_once(tmp_path_factory, name: str, make) -> Path:
+    """The folder ``name`` that ``make(folder)`` fills, made once per run: under pytest-xdist in the run's temp folder
+    all workers share, by the first worker to ask (the others wait on its lock file, then read it). Tests only read
+    it."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent
+    folder, done = base / name, base / f"{name}.made"
+    with open(base / f"{name}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            make(folder)
+            done.touch()
+    return folder
+
+
 @pytest.fixture(scope="session")
 def large_dir(tmp_path_factory) -> Path:
-    """A generated 2M-row set with time-ordered event ids (the sample's are random), shared by the engines' tests."""
+    """A generated 2M-row set with time-ordered event ids (the sample's are random), shared by the engines' tests:
+    made once per run (``made_once``: the Spark and the PostgreSQL tests run in different workers)."""
     from evtools.analyses.sample import SampleSpec, generate
 
-    folder = tmp_path_factory.mktemp("large")
-    generate(SampleSpec(rows=2_000_000, companies=200, days=120, seed=3, ordered_ids=True), folder, progress=False)
-    return folder
+    spec = SampleSpec(rows=2_000_000, companies=200, days=120, seed=3, ordered_ids=True)
+    return made_once(tmp_path_factory, "large", lambda folder: generate(spec, folder, progress=False))
 
 
 @pytest.fixture(scope="session")
@@ -284,6 +316,31 @@ def fact_frame() -> pd.DataFrame:
     ).df()
     con.close()
     return frame
+
+
+def dbt(project: Path, *args: str, target: Path | None = None) -> tuple[object, str]:
+    """dbt ``args`` on ``project`` (its profiles.yml beside it) in this process, as the dbt command line runs them
+    (dbt's programmatic entry point: one interpreter and one import of dbt for every run of the session); the
+    invocation's result and the lines dbt logged, in order. ``target``: its --target-path and --log-path parent."""
+    import logging
+    import warnings
+
+    lines: list[str] = []
+    where = ["--target-path", str(target / "target"), "--log-path", str(target / "logs")] if target else []
+    argv = [*args, "--project-dir", str(project), "--profiles-dir", str(project), *where]
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    with warnings.catch_warnings():  # dbt's imports add warning filters and a handler on the root logger: not kept
+        from dbt.cli.main import dbtRunner
+
+        try:
+            result = dbtRunner(callbacks=[lambda event: lines.append(event.info.msg)]).invoke(
+                ["--no-send-anonymous-usage-stats", *argv]
+            )
+        finally:
+            root.handlers[:], root.level = handlers, level
+    assert result.exception is None, result.exception
+    return result, "\n".join(lines)
 
 
 def write_config(folder: Path, text: str) -> Path:

@@ -61,8 +61,9 @@ def latest(fact: pd.DataFrame | dict, as_of=None) -> dict:
     return {e: max(ps.items(), key=_rank)[0] for e, ps in payloads(fact, as_of).items()}
 
 
-def aggregate(fact: pd.DataFrame, as_of=None) -> pd.DataFrame:
-    """The exact aggregate as of ``as_of``: per key, the events and the count of the latest versions lying on it."""
+def aggregate(fact: pd.DataFrame | dict, as_of=None) -> pd.DataFrame:
+    """The exact aggregate as of ``as_of``: per key, the events and the count of the latest versions lying on it.
+    ``fact`` may be a ``history`` already built (for many ``as_of`` over one table)."""
     sums: dict = defaultdict(lambda: [0, 0])
     for company, date, events in latest(fact, as_of).values():
         sums[(company, date)][0] += events
@@ -76,19 +77,35 @@ def aggregate(fact: pd.DataFrame, as_of=None) -> pd.DataFrame:
 def computation_time(dashboard: pd.DataFrame | None, company, date: dt.date, offset_hours: float | None):
     """T of a key: its computed_at (date + offset when it has none); for a key the dashboard lacks, the time all
     keys of its date share; else date + offset; else None."""
-    fallback = pd.Timestamp(date) + pd.Timedelta(hours=offset_hours) if offset_hours is not None else None
     if dashboard is None or dashboard.empty:
-        return fallback
+        return _time(None, None, date, offset_hours)
+    own = dashboard[(dashboard["company_id"] == company) & (dashboard["date"] == date)]
+    return _time(own, dashboard[dashboard["date"] == date], date, offset_hours)
+
+
+def computation_times(dashboard: pd.DataFrame | None, keys, offset_hours: float | None) -> dict:
+    """(company_id, date) -> its ``computation_time``, for each of ``keys``: the same rule, the dashboard's rows
+    grouped once by key and by date instead of filtered for every key."""
+    if dashboard is None or dashboard.empty:
+        return {(c, d): _time(None, None, d, offset_hours) for c, d in keys}
+    own = {k: rows for k, rows in dashboard.groupby(["company_id", "date"])}
+    days = {d: rows for d, rows in dashboard.groupby("date")}
+    return {(c, d): _time(own.get((c, d)), days.get(d), d, offset_hours) for c, d in keys}
+
+
+def _time(own: pd.DataFrame | None, day: pd.DataFrame | None, date: dt.date, offset_hours: float | None):
+    """``computation_time`` from the dashboard's rows of the key (``own``) and of its date (``day``)."""
+    fallback = pd.Timestamp(date) + pd.Timedelta(hours=offset_hours) if offset_hours is not None else None
 
     def key_time(rows: pd.DataFrame):
         if "computed_at" in rows and rows["computed_at"].notna().any():
             return rows["computed_at"].max()
         return fallback
 
-    own = dashboard[(dashboard["company_id"] == company) & (dashboard["date"] == date)]
-    if len(own):
+    if own is not None and len(own):
         return key_time(own)
-    day = dashboard[dashboard["date"] == date]
+    if day is None:
+        return fallback
     times = [key_time(g) for _, g in day.groupby("company_id")]
     if times and all(t is not None for t in times) and len(set(times)) == 1:
         return times[0]
@@ -116,9 +133,11 @@ def quality(fact: pd.DataFrame, dashboard: pd.DataFrame | None, offset_hours=Non
     and events (None where T is unknown), total and latest events."""
     h = history(fact)
     figures = _by_key(payloads(h), latest(h))
+    groups = {k: rows for k, rows in fact.groupby(["company_id", "date"])}
+    times = computation_times(dashboard, groups, offset_hours)
     out = []
-    for (company, date), rows in fact.groupby(["company_id", "date"]):
-        t = computation_time(dashboard, company, date, offset_hours)
+    for (company, date), rows in groups.items():
+        t = times[(company, date)]
         dup_rows, dup_excess, superseded, corr, latest_events = figures[(company, date)]
         late = None if t is None else rows[rows["ingested_at"] > t]
         out.append(
@@ -155,7 +174,11 @@ def waterfall(
     as_of: dict = {}  # T -> the per-key figures of the rows ingested <= T
     rows_by_key = {k: g for k, g in fact.groupby(["company_id", "date"])}
     keys = sorted(set(d_sum) | set(a_sum), key=lambda k: (str(k[0]), k[1]))
-    keys_at = {k: computation_time(dashboard, *k, offset_hours) for k in keys}
+    keys_at = computation_times(dashboard, keys, offset_hours)
+    on_events: dict = defaultdict(set)  # (company_id, date) -> the events with a version on it
+    for e, vs in h.items():
+        for c, d, _ in vs:
+            on_events[(c, d)].add(e)
     out = []
     for company, date in keys:
         t = keys_at[(company, date)]
@@ -165,7 +188,7 @@ def waterfall(
         else:
             if t not in as_of:  # the events with a version on a key computed at t decide those keys
                 keys = {k for k in keys_at if keys_at[k] == t}
-                sub = {e: vs for e, vs in h.items() if any((c, d) in keys for c, d, _ in vs)}
+                sub = {e: h[e] for e in set().union(*(on_events[k] for k in keys))}
                 as_of[t] = _by_key(payloads(sub, t), latest(sub, t))
             raw = int(on_key.loc[on_key["ingested_at"] <= t, "events"].sum())
             figures = as_of[t].get((company, date), [0, 0, 0, 0, 0])

@@ -1,4 +1,4 @@
-"""The layout's dbt model, run for real with dbt-duckdb: a full run, then incremental ones, each equal to
+"""The layout's dbt model, run for real with dbt-duckdb (in this process, as ``dbt run`` runs it): a full run, then incremental ones, each equal to
 ``evtools refresh`` as of the same rows, key by key.
 
 The fact table is the committed sample held under the user's column names (tests.test_foreign_schema's mapping:
@@ -9,10 +9,6 @@ for old dates and corrections that move events between dates, which a fixed-wind
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -20,7 +16,7 @@ import pytest
 
 from evtools.analyses import ddl, refresh
 from evtools.core.config import load_config
-from tests.conftest import write_config
+from tests.conftest import dbt, write_config
 from tests.test_foreign_schema import MAPPING
 
 pytestmark = pytest.mark.slow
@@ -30,18 +26,6 @@ FACTS = (
     "event_ts AS happened_at, CAST(events AS INTEGER) AS event_count, ingested_at AS loaded_at, load_id AS batch "
     "FROM read_parquet('{root}/fact_events/*.parquet')"
 )
-
-
-def dbt(project: Path, *args: str) -> str:
-    done = subprocess.run(
-        [str(Path(sys.executable).with_name("dbt")), *args, "--project-dir", str(project), "--profiles-dir", str(project)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
-    return done.stdout
 
 
 def test_dbt_model_full_then_incremental_equals_refresh(sample_dir, tmp_path):
@@ -68,9 +52,10 @@ def test_dbt_model_full_then_incremental_equals_refresh(sample_dir, tmp_path):
         with duckdb.connect(str(warehouse)) as con:  # the source table as the warehouse holds it at `until`
             con.execute("CREATE SCHEMA IF NOT EXISTS raw")
             con.execute(f"CREATE OR REPLACE TABLE raw.fact_events AS SELECT * FROM '{facts}' WHERE loaded_at <= $u", {"u": until})
-        out = dbt(project, "run", *(["--full-refresh"] if i == 0 else []))
+        done, out = dbt(project, "run", *(["--full-refresh"] if i == 0 else []))
+        assert done.success, out[-3000:]
         assert "OK created sql incremental model" in out
-        with duckdb.connect(str(warehouse), read_only=True) as con:
+        with duckdb.connect(str(warehouse)) as con:  # dbt-duckdb keeps it open here: the same configuration
             got = con.execute(
                 "SELECT company_id, date, events, rows FROM main.agg_company_daily_events ORDER BY company_id, date"
             ).df()

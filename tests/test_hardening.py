@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+import types
 from pathlib import Path
 
 import duckdb
@@ -114,24 +115,26 @@ def test_2_a_row_from_the_future_never_moves_the_watermark(project, capsys):
 # 3. a report never loses the previous good one ------------------------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def a_good_run(tmp_path_factory) -> Path:
+    """A daily report of 2026-02-20 made by the fine test notebook (nb/ and reports/ under the folder returned), made
+    once for the module; each test works on a copy (``reports_with_a_good_run``)."""
+    folder = tmp_path_factory.mktemp("good_report")
+    shutil.copytree(SAMPLE, folder / "project", ignore=shutil.ignore_patterns(".evtools"))
+    (folder / "nb").mkdir()
+    shutil.copy(Path(__file__).parent / "notebooks" / "fine.ipynb", folder / "nb" / "daily_report.ipynb")
+    argv = ["report", "daily", "--config", str(folder / "project" / "evtools.toml"), "--notebooks", str(folder / "nb")]
+    assert main([*argv, "--out", str(folder / "reports"), "--date", "2026-02-20"]) == 0
+    return folder
+
+
 @pytest.fixture()
-def reports_with_a_good_run(project, tmp_path) -> tuple[Path, dict]:
-    """A daily report of 2026-02-20 made by the fine test notebook, and the digest of the reports folder."""
-    nb = tmp_path / "nb"
-    nb.mkdir()
-    shutil.copy(Path(__file__).parent / "notebooks" / "fine.ipynb", nb / "daily_report.ipynb")
-    out = tmp_path / "reports"
-    argv = [
-        "report",
-        "daily",
-        "--config",
-        str(project / "evtools.toml"),
-        "--notebooks",
-        str(nb),
-        "--out",
-        str(out),
-    ]
-    assert main([*argv, "--date", "2026-02-20"]) == 0
+def reports_with_a_good_run(a_good_run, project, tmp_path) -> tuple[Path, list[str]]:
+    """A copy of ``a_good_run``'s reports folder and notebooks, and the report's argv over them and ``project``."""
+    out, nb = tmp_path / "reports", tmp_path / "nb"
+    shutil.copytree(a_good_run / "reports", out)
+    shutil.copytree(a_good_run / "nb", nb)
+    argv = ["report", "daily", "--config", str(project / "evtools.toml"), "--notebooks", str(nb), "--out", str(out)]
     return out, argv
 
 
@@ -463,16 +466,29 @@ def test_6_the_aggregate_can_be_read_while_a_refresh_writes(project, tmp_path):
 
 
 @pytest.mark.slow
-def test_6_a_reader_holding_the_database_makes_refresh_wait_not_crash(project, capsys):
+def test_6_a_reader_holding_the_database_makes_refresh_wait_not_crash(project, capsys, monkeypatch):
     config_path = str(project / "evtools.toml")
     assert main(["refresh", "--config", config_path, "--until", "2026-02-01"]) == 0
     db = load_config(config_path).aggregate_db
-    hold = f"import duckdb, time; c = duckdb.connect({str(db)!r}, read_only=True); print('open', flush=True); time.sleep(4)"
-    reader = subprocess.Popen([sys.executable, "-c", hold], stdout=subprocess.PIPE, text=True)
+    hold = f"import duckdb, sys; c = duckdb.connect({str(db)!r}, read_only=True); print('open', flush=True); sys.stdin.read()"
+    reader = subprocess.Popen([sys.executable, "-c", hold], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert reader.stdout.readline() == "open\n"
     code = main(["refresh", "--config", config_path])
     failed(capsys, code, [], 3, f"{db}: another process has the aggregate database open")
+    # the reader lets go once the next refresh waits for it (found the database held, it sleeps before trying again)
+    waited = []
+
+    def sleep(seconds: float) -> None:
+        if not waited:
+            reader.stdin.close()
+        waited.append(seconds)
+        time.sleep(seconds)
+
+    from evtools.engines import aggfile
+
+    monkeypatch.setattr(aggfile, "time", types.SimpleNamespace(monotonic=time.monotonic, sleep=sleep))
     assert main(["refresh", "--config", config_path, "--wait", "30"]) == 0  # once the reader lets go
+    assert waited  # it did wait
     reader.wait(timeout=30)
 
 

@@ -8,6 +8,8 @@ import os
 import subprocess
 import sys
 import threading
+import time
+import types
 
 import duckdb
 import pandas as pd
@@ -18,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from evtools.analyses import refresh
+from evtools.core import fsutil
 from evtools.core.config import load_config
 from evtools.core.errors import ConcurrentRun, EvtoolsError
 from evtools.engines import aggfile, lake
@@ -143,21 +146,28 @@ def test_a_killed_refresh_leaves_everything_as_before(sample_config, sample_db, 
     assert refresh.verify(sample_config, sample_db).empty
 
 
-def test_a_second_refresh_fails_clearly_or_waits(sample_config, sample_db):
+def test_a_second_refresh_fails_clearly_or_waits(sample_config, sample_db, monkeypatch):
     with aggfile.locked(sample_db), pytest.raises(ConcurrentRun, match="another refresh is running"):
         refresh.refresh(sample_config, sample_db, until=dt.datetime(2026, 2, 5))
-    acquired = threading.Event()
+    acquired, asked = threading.Event(), threading.Event()
+
+    def sleep(seconds: float) -> None:  # the waiting refresh found the lock held: it sleeps before trying again
+        asked.set()
+        time.sleep(seconds)
+
+    monkeypatch.setattr(fsutil, "time", types.SimpleNamespace(monotonic=time.monotonic, sleep=sleep))
 
     def hold():
         with aggfile.locked(sample_db):
             acquired.set()
-            threading.Event().wait(1.0)
+            asked.wait(30)  # held until the refresh waits for it
 
     holder = threading.Thread(target=hold)
     holder.start()
     assert acquired.wait(10)  # the holder has the lock before the refresh asks for it
     r = refresh.refresh(sample_config, sample_db, until=dt.datetime(2026, 2, 5), wait=10)
     holder.join()
+    assert asked.is_set()  # the refresh waited for the lock
     assert r.mode == "incremental" and refresh.verify(sample_config, sample_db).empty
 
 
@@ -260,11 +270,12 @@ def test_daily_runs_on_time_ordered_ids_equal_the_reference(tmp_path):
     fact = pd.read_parquet(tmp_path / "s" / "fact_events")
     fact["date"] = pd.to_datetime(fact["date"]).dt.date
     db = tmp_path / "agg.duckdb"
+    history = reference.history(fact)  # built once for the 12 runs
     for day in range(10, 22):
         until = dt.datetime(2026, 1, 1) + dt.timedelta(days=day)
         run = refresh.refresh(config, db, until=until)
         got = _table(config, db)
-        want = reference.aggregate(fact, pd.Timestamp(until))
+        want = reference.aggregate(history, pd.Timestamp(until))
         pd.testing.assert_frame_equal(got, want, check_dtype=False)
     assert run.mode == "incremental" and run.rows_read > 0
 

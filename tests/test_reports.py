@@ -33,14 +33,20 @@ def _as_daily(tmp_path: Path, name: str) -> Path:
     return folder
 
 
-def test_fine_notebook_makes_an_ok_run_and_index(tmp_path, sample_dir):
-    record = reports.run_report(
-        "daily", sample_dir / "evtools.toml", tmp_path / "reports", _as_daily(tmp_path, "fine")
-    )
+@pytest.fixture(scope="module")
+def fine_daily(tmp_path_factory, sample_dir) -> tuple[Path, dict]:
+    """The daily report of the fine notebook, its date left to evtools: the reports folder and the run record (made
+    once for the tests that only read it)."""
+    tmp = tmp_path_factory.mktemp("fine_daily")
+    return tmp / "reports", reports.run_report("daily", sample_dir / "evtools.toml", tmp / "reports", _as_daily(tmp, "fine"))
+
+
+def test_fine_notebook_makes_an_ok_run_and_index(fine_daily):
+    out, record = fine_daily
     assert record["status"] == "ok" and record["headline"] == "no findings"  # its record is not a daily summary
-    run_dir = tmp_path / "reports" / record["date"] / "daily"
+    run_dir = out / record["date"] / "daily"
     assert (run_dir / "daily_report.ipynb").is_file() and (run_dir / "daily_report.html").is_file()
-    index = (tmp_path / "reports" / "index.html").read_text()
+    index = (out / "index.html").read_text()
     assert "no findings" in index and f"{record['date']}/daily/index.html" in index
 
 
@@ -81,10 +87,8 @@ def _latest_complete_date(fact) -> dt.date:
     return max(d for d in fact["date"].map(pd.Timestamp).dt.date.unique() if d < newest_day)
 
 
-def test_daily_date_is_the_latest_complete_date_of_the_data(tmp_path, sample_dir, fact_frame):
-    record = reports.run_report(
-        "daily", sample_dir / "evtools.toml", tmp_path / "r", _as_daily(tmp_path, "fine")
-    )
+def test_daily_date_is_the_latest_complete_date_of_the_data(fine_daily, fact_frame):
+    _, record = fine_daily
     expected = _latest_complete_date(fact_frame)
     assert expected == dt.date(2026, 3, 1)  # the sample's last date; its last ingestion is on 2026-03-02
     assert record["date"] == expected.isoformat() == record["records"]["daily"]["run_date"]
