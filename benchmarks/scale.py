@@ -122,9 +122,13 @@ def measure_set(config: Path, cases: list[str], repeat: int) -> dict:
                 j = process(job(config, out))
                 clear_cache(config)
                 steps = commands(config, out)[name]
-                for argv in steps[:-1]:
-                    process(argv)
-                r = process(steps[-1])
+                try:
+                    for argv in steps[:-1]:
+                        process(argv)
+                    r = process(steps[-1])
+                except SystemExit as e:  # a command that fails is a result too: recorded, the run goes on
+                    print(f"{config.parent.name:10s} {name:14s} FAILED: {str(e)[-300:]}", flush=True)
+                    r = {"seconds": float("nan"), "peak_rss_mb": float("nan"), "failed": str(e)[-300:]}
                 summary = out / "quality" / "summary.json"
                 if summary.exists():  # quality's figures, cold (case quality) and from the cache (case second)
                     r["figures"] = json.loads(summary.read_text())
