@@ -33,7 +33,7 @@ def test_macros_are_expanded_and_spark_rewrites_zone_conversion():
     lateness = dialects.transpile("gx_fact_lateness", "postgres", pretty=False)
     assert "arrival_lag" not in lateness.lower()
     assert "((CAST(ingested_at AS DATE) - CAST(date AS DATE))) > %(lookback)s" in lateness
-    assert "DATEDIFF(DAY, date, CAST(ingested_at AS DATE))" in dialects.transpile("quality_keys", "spark", pretty=False)
+    assert "DATEDIFF(DAY, date, CAST(ingested_at AS DATE))" in dialects.transpile("key_lag", "spark", pretty=False)
     rebucket = dialects.transpile("timezone_rebucket", "spark", pretty=False)
     assert "FROM_UTC_TIMESTAMP(l.event_ts, z.zone)" in rebucket
     times = dialects.transpile("dashboard_times", "postgres", pretty=False)

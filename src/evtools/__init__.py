@@ -40,7 +40,8 @@ _HOME = {
 # every module's layer: ``evtools.<name>`` is ``evtools.<layer>.<name>`` (the engine interface is engines.base)
 LAYERS = {
     "core": "config errors fmt fsutil redact rules schema",
-    "engines": "aggfile base connect database dialects faults lake pipeline queries sources spark sqlfiles store",
+    "engines": "aggfile base connect database dialects digest faults lake pipeline queries sources spark sqlfiles steplog "
+    "store",
     "analyses": "changepoints dbt_model ddl expectations gx layout profiling quality reconcile refresh "
     "runlog runs runs_findings runs_read runs_sample sample scripts summary validate_all",
     "present": "conclusions findings output plots render results runs_text tables",
