@@ -210,3 +210,14 @@ def iso_date(value) -> str | None:
     if value is None or (isinstance(value, float) and value != value):
         return None
     return pd.Timestamp(value).date().isoformat()
+
+
+def process_alive(pid: int) -> bool:
+    """True while a process with this id exists (one of another user's counts as alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

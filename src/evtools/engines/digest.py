@@ -32,6 +32,7 @@ from typing import Any
 import duckdb
 
 from evtools.core.config import Config
+from evtools.core.fsutil import process_alive
 from evtools.engines import pipeline
 from evtools.engines.base import DuckDBEngine
 from evtools.engines.faults import fault
@@ -238,7 +239,7 @@ def _remove_orphans(root: Path) -> None:
     """Temporary entries of processes that are gone (killed during a build)."""
     for tmp in root.glob(f".tmp-*{SUFFIX}*"):
         pid = tmp.name.split("-")[1]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not process_alive(int(pid)):
             tmp.unlink(missing_ok=True)
 
 
@@ -249,12 +250,3 @@ def _keep_newest(root: Path) -> None:
         with contextlib.suppress(OSError):
             old.unlink()
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

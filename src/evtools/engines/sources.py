@@ -25,7 +25,7 @@ from sqlglot import exp
 
 from evtools.core.config import Config, Source
 from evtools.core.errors import DataError, interruptible
-from evtools.core.fsutil import files_at
+from evtools.core.fsutil import files_at, process_alive
 from evtools.core.schema import SCHEMA, Column
 from evtools.engines import base as engines
 from evtools.engines.pipeline import LOCATED
@@ -99,21 +99,12 @@ def _spill_dir() -> str:
     folders of processes that died without exiting (SIGKILL) are removed by the next one."""
     for old in Path(tempfile.gettempdir()).glob("evtools-spill-*-*"):
         pid = old.name.split("-")[2]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not process_alive(int(pid)):
             shutil.rmtree(old, ignore_errors=True)
     path = tempfile.mkdtemp(prefix=f"evtools-spill-{os.getpid()}-")
     atexit.register(shutil.rmtree, path, True)
     return path
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def open_sources(
